@@ -1,0 +1,1 @@
+"""Tiny Django app holding the model whose ``post_save`` the benchmarks fire."""

@@ -1,0 +1,14 @@
+"""The benchmark model: a text field sized so the serialized instance is about 1 KB."""
+
+from django.db import models
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=100)
+    body = models.TextField()
+
+    class Meta:
+        app_label = "bench"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,33 @@
+"""signalhooks: deliver Django signals to AWS SNS topics and HTTP(S) webhooks.
+
+Connect a hook to any signal; every event is snapshotted in the caller's thread
+and delivered in the background, concurrently, after commit, with retries::
+
+    from django.db.models.signals import post_save
+    from signalhooks.hooks import HTTPSignalHook
+
+    post_save.connect(HTTPSignalHook(request_url="https://svc/hook"), sender=Pizza)
+"""
+
+from .engine import aflush, flush, stats
+from .events import Event, SerializationError
+from .hooks import HTTPSignalHook, SignalHook, SNSSignalHook
+from .results import DeliveryResult
+from .signals import delivery_failed, delivery_succeeded
+
+__version__ = "1.0.0.dev0"
+
+__all__ = [
+    "DeliveryResult",
+    "Event",
+    "HTTPSignalHook",
+    "SNSSignalHook",
+    "SerializationError",
+    "SignalHook",
+    "__version__",
+    "aflush",
+    "delivery_failed",
+    "delivery_succeeded",
+    "flush",
+    "stats",
+]

@@ -1,0 +1,9 @@
+"""Optional Django app: ``"signalhooks"`` in ``INSTALLED_APPS`` adds checks and the outbox."""
+
+from django.apps import AppConfig
+
+
+class SignalHooksConfig(AppConfig):
+    name = "signalhooks"
+    verbose_name = "Signal hooks"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,102 @@
+"""The ``SIGNALHOOKS`` settings dict, read in exactly one place.
+
+Values are validated when read, so a typo fails loudly (``ImproperlyConfigured``
+naming the key) instead of silently falling back to a default. The cache is
+dropped on Django's ``setting_changed`` so ``override_settings`` works in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+__all__ = ["DEFAULTS", "get", "validate"]
+
+#: Every setting, its default, and the types it accepts.
+DEFAULTS: Final[dict[str, Any]] = {
+    "TIMEOUT": 10.0,  # seconds per attempt, connect + response
+    "MAX_ATTEMPTS": 5,  # first try + 4 retries
+    "RETRY_BACKOFF": 0.5,  # base of the exponential backoff, seconds
+    "RETRY_BACKOFF_MAX": 30.0,  # cap of one backoff delay, seconds
+    "RETRY_AFTER_MAX": 300.0,  # longest Retry-After we honour, seconds
+    "MAX_IN_FLIGHT": 100,  # concurrent attempts per process
+    "MAX_IN_FLIGHT_PER_TARGET": 20,  # concurrent attempts per hook
+    "MAX_QUEUE": 10_000,  # accepted but unfinished deliveries per process
+    "SHUTDOWN_TIMEOUT": 10.0,  # how long interpreter exit waits for pending deliveries
+    "HTTP_TRANSPORT": "aiohttp",  # "aiohttp" or "httpx"
+    "RESPONSE_BODY_LIMIT": 4096,  # bytes of a response body kept for logs/results
+    "DURABLE": False,  # default of every hook's ``durable=``
+}
+
+_TYPES: Final[dict[str, tuple[type, ...]]] = {
+    "TIMEOUT": (int, float),
+    "MAX_ATTEMPTS": (int,),
+    "RETRY_BACKOFF": (int, float),
+    "RETRY_BACKOFF_MAX": (int, float),
+    "RETRY_AFTER_MAX": (int, float),
+    "MAX_IN_FLIGHT": (int,),
+    "MAX_IN_FLIGHT_PER_TARGET": (int,),
+    "MAX_QUEUE": (int,),
+    "SHUTDOWN_TIMEOUT": (int, float),
+    "HTTP_TRANSPORT": (str,),
+    "RESPONSE_BODY_LIMIT": (int,),
+    "DURABLE": (bool,),
+}
+_CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
+_MINIMUM: Final[dict[str, float]] = {
+    "TIMEOUT": 0.001,
+    "MAX_ATTEMPTS": 1,
+    "MAX_IN_FLIGHT": 1,
+    "MAX_IN_FLIGHT_PER_TARGET": 1,
+    "MAX_QUEUE": 1,
+}
+
+_cache: dict[str, Any] | None = None
+
+
+def validate(user: object) -> list[str]:
+    """Return one message per problem in a ``SIGNALHOOKS`` value (empty when valid)."""
+    if not isinstance(user, dict):
+        return [f"SIGNALHOOKS must be a dict, not {type(user).__name__}."]
+    problems = []
+    for key, value in user.items():
+        if key not in DEFAULTS:
+            known = ", ".join(sorted(DEFAULTS))
+            problems.append(f"SIGNALHOOKS[{key!r}] is not a known setting (known: {known}).")
+            continue
+        types = _TYPES[key]
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            problems.append(f"SIGNALHOOKS[{key!r}] must be {names}, not {value!r}.")
+        elif key in _CHOICES and value not in _CHOICES[key]:
+            problems.append(f"SIGNALHOOKS[{key!r}] must be one of {_CHOICES[key]}, not {value!r}.")
+        elif key in _MINIMUM and value < _MINIMUM[key]:
+            problems.append(f"SIGNALHOOKS[{key!r}] must be >= {_MINIMUM[key]}, not {value!r}.")
+    return problems
+
+
+def _load() -> dict[str, Any]:
+    user = getattr(settings, "SIGNALHOOKS", {}) if settings.configured else {}
+    problems = validate(user)
+    if problems:
+        raise ImproperlyConfigured(" ".join(problems))
+    return {**DEFAULTS, **user}
+
+
+def get(key: str) -> Any:
+    """The value of one setting, defaulted and validated."""
+    global _cache
+    if _cache is None:
+        _cache = _load()
+    return _cache[key]
+
+
+@receiver(setting_changed)
+def _drop_cache(*, setting: str, **kwargs: Any) -> None:
+    global _cache
+    if setting == "SIGNALHOOKS":
+        _cache = None

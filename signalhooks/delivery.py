@@ -1,0 +1,73 @@
+"""The unit of work: one event for one target, and the contract every target meets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .events import Event
+from .results import Attempt, DeliveryResult
+from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .clients import Clients
+
+__all__ = ["Delivery", "Target"]
+
+
+class Target(Protocol):
+    """Where deliveries go. One per hook; immutable configuration plus ``send``."""
+
+    #: Shown in logs and results; never contains secrets.
+    name: str
+    #: How many deliveries ``send`` accepts at once (SNS PublishBatch: 10).
+    batch_size: int
+    #: Concurrent ``send`` calls allowed, or ``None`` for the process-wide default.
+    max_in_flight: int | None
+
+    def retry_policy(self) -> RetryPolicy: ...
+
+    async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
+        """Try every delivery of ``batch`` once; one :class:`Attempt` each, in order."""
+        ...
+
+
+class Delivery:
+    """An accepted event on its way to one target.
+
+    ``request`` holds what a hook rendered in the caller's thread when a subclass
+    overrides a payload method (``None`` means "render from the event").
+    """
+
+    __slots__ = ("accepted_at", "attempts", "event", "owner", "request", "target", "waiter")
+
+    def __init__(
+        self,
+        event: Event,
+        target: Target,
+        owner: object,
+        request: Any = None,
+        waiter: Future[DeliveryResult] | None = None,
+    ) -> None:
+        self.event = event
+        self.target = target
+        self.owner = owner
+        self.request = request
+        self.waiter = waiter
+        self.attempts = 0
+        self.accepted_at = time.monotonic()
+
+    def result(self, attempt: Attempt) -> DeliveryResult:
+        return DeliveryResult(
+            target=self.target.name,
+            event_id=self.event.id,
+            event=self.event.name,
+            ok=attempt.ok,
+            status=attempt.status,
+            error=attempt.error,
+            attempts=self.attempts,
+            duration=time.monotonic() - self.accepted_at,
+            response=attempt.response,
+        )

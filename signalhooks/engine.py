@@ -1,0 +1,247 @@
+"""The one bridge between the caller's threads and the delivery event loop.
+
+A per-process background thread runs an asyncio loop that owns every network
+client. Callers hand deliveries over with :meth:`Engine.accept`, which never
+blocks and never raises: a thread-safe deque plus at most one pending wake-up
+of the loop (one ``call_soon_threadsafe`` for a burst, not one per event).
+
+Lifecycle, following sentry-python's worker:
+
+* started lazily on first use, and again in a forked child (``pid`` check and
+  ``os.register_at_fork``): a child never reuses its parent's loop or sockets;
+* bounded: at most ``MAX_QUEUE`` deliveries pending; beyond that new ones are
+  dropped, counted and logged (rate-limited) — memory stays bounded;
+* drained at interpreter exit by a *threading* atexit hook, which runs before
+  ``concurrent.futures`` shuts its executors down (``atexit`` would run after,
+  when DNS lookups through the default executor already fail).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures.thread
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+
+from . import conf
+from .clients import Clients
+from .delivery import Delivery
+from .outcome import counters, report
+from .results import Attempt
+from .scheduler import Scheduler
+
+__all__ = ["Engine", "aflush", "flush", "get_engine", "stats"]
+
+logger = logging.getLogger("signalhooks")
+
+
+class Engine:
+    """The delivery loop thread of this process."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.max_queue: int = conf.get("MAX_QUEUE")
+        self._inbox: deque[Delivery] = deque()
+        self._wakeup_pending = False
+        self._last_drop_log = 0.0
+        self._drops_since_log = 0
+        self.loop = asyncio.new_event_loop()
+        self.scheduler: Scheduler | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(ready,), name="signalhooks-engine", daemon=True
+        )
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def start() -> None:
+            self.scheduler = Scheduler(Clients())
+
+        self.loop.run_until_complete(start())
+        ready.set()
+        self.loop.run_forever()
+
+    # -- caller side (any thread) ------------------------------------------------
+
+    def accept(self, delivery: Delivery) -> bool:
+        """Queue ``delivery``; ``False`` (and a failed outcome) if the queue is full."""
+        if counters.pending >= self.max_queue:
+            self._drop(delivery)
+            return False
+        counters.accept()
+        self._inbox.append(delivery)
+        if not self._wakeup_pending:
+            self._wakeup_pending = True
+            self.loop.call_soon_threadsafe(self._drain)
+        return True
+
+    def accept_all(self, deliveries: Iterable[Delivery]) -> None:
+        for delivery in deliveries:
+            self.accept(delivery)
+
+    def _drop(self, delivery: Delivery) -> None:
+        counters.drop()
+        counters.accept()
+        error = f"dropped: {counters.pending} deliveries pending (SIGNALHOOKS['MAX_QUEUE'])"
+        result = delivery.result(Attempt(ok=False, error=error))
+        # One warning per second at most: a full queue must not also flood the logs.
+        self._drops_since_log += 1
+        now = time.monotonic()
+        if now - self._last_drop_log >= 1.0:
+            logger.warning(
+                "signalhooks queue full (MAX_QUEUE=%d): dropped %d deliveries, latest %s to %s",
+                self.max_queue,
+                self._drops_since_log,
+                delivery.event.id,
+                delivery.target.name,
+            )
+            self._last_drop_log = now
+            self._drops_since_log = 0
+        if delivery.waiter is not None:
+            delivery.waiter.set_result(result)
+        report(result, delivery.owner, log=False)
+
+    # -- loop side --------------------------------------------------------------
+
+    def _drain(self) -> None:
+        self._wakeup_pending = False
+        inbox = self._inbox
+        assert self.scheduler is not None
+        while inbox:
+            self.scheduler.enqueue(inbox.popleft())
+
+    # -- waiting ---------------------------------------------------------------
+
+    def flush(self, timeout: float | None) -> bool:
+        """Block until every delivery accepted so far has finished, or ``timeout``."""
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("signalhooks.flush() cannot be called on the delivery loop")
+        assert self.scheduler is not None
+        waiting = asyncio.run_coroutine_threadsafe(
+            self.scheduler.wait_finished(counters.accepted), self.loop
+        )
+        try:
+            waiting.result(timeout)
+        except concurrent.futures.TimeoutError:
+            waiting.cancel()
+            return False
+        return True
+
+    async def aflush(self, timeout: float | None) -> bool:
+        assert self.scheduler is not None
+        waiting = asyncio.run_coroutine_threadsafe(
+            self.scheduler.wait_finished(counters.accepted), self.loop
+        )
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(waiting), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def shutdown(self, timeout: float) -> bool:
+        """Flush, close the clients on their loop, stop the loop. Returns flush's verdict."""
+        flushed = self.flush(timeout)
+        if not flushed:
+            logger.error(
+                "signalhooks: %d deliveries still pending after %.1fs at shutdown; they are lost",
+                counters.pending,
+                timeout,
+            )
+        if self.scheduler is not None:
+            closing = asyncio.run_coroutine_threadsafe(self.scheduler.aclose(), self.loop)
+            try:
+                closing.result(5.0)
+            except Exception:  # closing is best effort; the process is going away
+                logger.debug("signalhooks: error while closing clients", exc_info=True)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5.0)
+        return flushed
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+_exit_hook_registered = False
+
+
+def get_engine() -> Engine:
+    """The engine of this process, started on first use (and anew after ``fork``)."""
+    engine = _engine
+    if engine is not None and engine.pid == os.getpid():
+        return engine
+    return _start()
+
+
+def _start() -> Engine:
+    global _engine, _exit_hook_registered
+    with _engine_lock:
+        if _engine is None or _engine.pid != os.getpid():
+            _engine = Engine()
+            if not _exit_hook_registered:
+                _register_exit_hook()
+                _exit_hook_registered = True
+        return _engine
+
+
+def _register_exit_hook() -> None:
+    register = getattr(threading, "_register_atexit", None)
+    try:
+        if register is None:
+            raise RuntimeError("no threading._register_atexit")
+        register(_at_exit)
+    except RuntimeError:  # interpreter already shutting down, or another Python
+        import atexit
+
+        atexit.register(_at_exit)
+
+
+def _at_exit() -> None:
+    engine = _engine
+    if engine is None or engine.pid != os.getpid():
+        return
+    engine.shutdown(conf.get("SHUTDOWN_TIMEOUT"))
+
+
+def _after_fork_in_child() -> None:
+    global _engine, _engine_lock
+    from .outcome import reset_after_fork
+
+    # The parent's loop thread does not exist here; its exit hook (inherited) checks
+    # the pid, so only the child's own engine is flushed at the child's exit.
+    _engine = None
+    _engine_lock = threading.Lock()
+    reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def flush(timeout: float | None = 10.0) -> bool:
+    """Wait until every delivery accepted so far has finished (delivered or failed).
+
+    Returns ``False`` if ``timeout`` seconds passed first. Deliveries waiting for a
+    transaction to commit are not accepted yet and are not waited for.
+    """
+    engine = _engine
+    if engine is None or engine.pid != os.getpid():
+        return True
+    return engine.flush(timeout)
+
+
+async def aflush(timeout: float | None = 10.0) -> bool:
+    """:func:`flush` for async code: waits without blocking the caller's loop."""
+    engine = _engine
+    if engine is None or engine.pid != os.getpid():
+        return True
+    return await engine.aflush(timeout)
+
+
+def stats() -> dict[str, int]:
+    """Counters since process start: accepted, delivered, failed, dropped, retried, pending."""
+    return counters.snapshot()

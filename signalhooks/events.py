@@ -1,0 +1,185 @@
+"""Events: frozen snapshots taken in the caller's thread when a signal fires.
+
+An :class:`Event` holds only strings, so it can cross to the delivery thread and
+be retried later without touching the model instance again. The seed's message
+format (``Event`` / ``InstanceId`` / ``Instance``) is rendered from it here, once,
+and shared by every target of the event.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+
+__all__ = ["Event", "SerializationError", "custom_event", "model_event", "serialize_instance"]
+
+#: Keyword arguments of model signals that describe the dispatch, not the data.
+RESERVED_KWARGS = frozenset(
+    {"signal", "sender", "instance", "created", "raw", "using", "update_fields", "origin"}
+)
+
+
+class SerializationError(ValueError):
+    """An instance or signal argument could not be turned into JSON."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """What happened, frozen at signal time. Every attempt carries the same ``id``."""
+
+    name: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timestamp: float = field(default_factory=time.time)
+    instance_id: str | None = None
+    instance_json: str | None = None  # one object of Django's JSON serializer, no brackets
+    data_json: str | None = None  # JSON text of a custom signal's other kwargs
+    model: str | None = None  # ``app_label.ModelName``
+    using: str | None = None  # database alias of the instance
+
+    @cached_property
+    def instance_b64(self) -> str | None:
+        if self.instance_json is None:
+            return None
+        return base64.b64encode(self.instance_json.encode()).decode("ascii")
+
+    @property
+    def iso_timestamp(self) -> str:
+        stamp = datetime.fromtimestamp(self.timestamp, UTC).isoformat(timespec="microseconds")
+        return stamp.replace("+00:00", "Z")
+
+    def seed_fields(self) -> dict[str, str]:
+        """The three keys of the 0.1.1 format, present for model events only."""
+        if self.instance_json is None:
+            return {"Event": self.name}
+        return {
+            "Event": self.name,
+            "InstanceId": self.instance_id or "",
+            "Instance": self.instance_b64 or "",
+        }
+
+    def fields(self) -> dict[str, str]:
+        """Seed keys plus ``EventId``, ``Timestamp`` and (if any) ``Data`` as JSON text."""
+        out = self.seed_fields()
+        out["EventId"] = self.id
+        out["Timestamp"] = self.iso_timestamp
+        if self.data_json is not None:
+            out["Data"] = self.data_json
+        return out
+
+    @cached_property
+    def json_body(self) -> bytes:
+        """The HTTP body: a JSON object; ``Data`` is embedded as an object, not a string."""
+        out: dict[str, Any] = self.seed_fields()
+        out["EventId"] = self.id
+        out["Timestamp"] = self.iso_timestamp
+        if self.data_json is not None:
+            out["Data"] = json.loads(self.data_json)
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def serialize_instance(instance: Model, fields: list[str] | None = None) -> str:
+    """Django's JSON for one object without the list brackets (the seed's ``Instance``)."""
+    try:
+        text = serializers.serialize("json", [instance], fields=fields)
+    except Exception as exc:
+        raise SerializationError(_explain_instance_error(instance, exc)) from exc
+    return text[1:-1]
+
+
+def _explain_instance_error(instance: Model, exc: Exception) -> str:
+    label = instance._meta.label
+    for model_field in instance._meta.concrete_fields:
+        try:
+            serializers.serialize("json", [instance], fields=[model_field.name])
+        except Exception as field_exc:
+            return f"cannot serialize field {label}.{model_field.name}: {field_exc}"
+    return f"cannot serialize {label} (pk={instance.pk!r}): {exc}"
+
+
+def dumps_data(data: Mapping[str, Any]) -> str:
+    """JSON text of signal kwargs, or a :class:`SerializationError` naming the bad key."""
+    try:
+        return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        for key, value in data.items():
+            try:
+                json.dumps(value, cls=DjangoJSONEncoder)
+            except (TypeError, ValueError) as value_exc:
+                raise SerializationError(f"signal argument {key!r}: {value_exc}") from exc
+        raise SerializationError(str(exc)) from exc
+
+
+def model_action(signal: object, kwargs: Mapping[str, Any]) -> str:
+    """``created`` / ``updated`` / ``deleted``, or ``signal`` for custom model signals."""
+    if signal is post_delete:
+        return "deleted"
+    if "created" in kwargs:
+        return "created" if kwargs["created"] else "updated"
+    return "signal"
+
+
+# One dispatch of post_save/post_delete calls every connected hook in turn with the
+# same instance. Serializing it once per dispatch instead of once per hook is most
+# of the caller's cost. The memo is per thread, and is invalidated by pre_save /
+# pre_delete (always sent before their post_ signal in the same thread), so a second
+# save() of the same instance is serialized afresh: snapshot semantics are kept.
+_memo = threading.local()
+
+
+def _next_generation(**kwargs: Any) -> None:
+    _memo.generation = getattr(_memo, "generation", 0) + 1
+
+
+pre_save.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.generation")
+pre_delete.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.generation")
+
+
+def model_event(
+    signal: object,
+    instance: Model,
+    kwargs: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> Event:
+    """The event for a signal that passed a model ``instance`` (memoized per dispatch)."""
+    action = model_action(signal, kwargs)
+    memoizable = (signal is post_save or signal is post_delete) and not extra
+    generation = getattr(_memo, "generation", 0)
+    if memoizable:
+        cached = getattr(_memo, "last", None)
+        if (
+            cached is not None
+            and cached[0] is instance
+            and cached[1] == action
+            and cached[2] == generation
+        ):
+            event: Event = cached[3]
+            return event
+    event = Event(
+        name=f"{instance._meta.label}:{action}",
+        instance_id=str(instance.pk),
+        instance_json=serialize_instance(instance),
+        data_json=dumps_data(extra) if extra else None,
+        model=instance._meta.label,
+        using=kwargs.get("using") or instance._state.db,
+    )
+    if memoizable:
+        _memo.last = (instance, action, generation, event)
+    return event
+
+
+def custom_event(name: str, data: Mapping[str, Any]) -> Event:
+    """The event for a signal without a model instance: its kwargs become ``Data``."""
+    return Event(name=name, data_json=dumps_data(data))

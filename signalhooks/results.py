@@ -1,0 +1,38 @@
+"""Outcome types: what one attempt, and one whole delivery, ended with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Attempt", "DeliveryResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The result of one try at one target (internal currency of the scheduler)."""
+
+    ok: bool
+    retryable: bool = False
+    status: int | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    response: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """The final outcome of delivering one event to one target.
+
+    Returned by ``hook.async_receiver`` and carried by the ``delivery_succeeded``
+    / ``delivery_failed`` signals. ``target`` never contains secrets.
+    """
+
+    target: str
+    event_id: str
+    event: str
+    ok: bool
+    status: int | None
+    error: str | None
+    attempts: int
+    duration: float
+    response: str = ""

@@ -1,0 +1,140 @@
+"""Runs deliveries on the delivery loop: caps, fairness, batching, retries, outcomes.
+
+Each target has a *lane*: a FIFO of deliveries and a count of running sends. A
+lane with work and spare capacity waits in ``_ready``; ``_pump`` starts sends
+round-robin while the process-wide cap allows. So one slow or failing target
+fills its own lane only and never delays the others. A retry is parked with
+``call_later`` and holds no slot while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from concurrent.futures import InvalidStateError
+
+from . import conf
+from .clients import Clients
+from .delivery import Delivery, Target
+from .outcome import counters, report
+from .results import Attempt
+
+__all__ = ["Scheduler"]
+
+logger = logging.getLogger("signalhooks")
+
+
+class _Lane:
+    __slots__ = ("active", "limit", "queue", "ready", "target")
+
+    def __init__(self, target: Target, limit: int) -> None:
+        self.target = target
+        self.limit = limit
+        self.queue: deque[Delivery] = deque()
+        self.active = 0
+        self.ready = False
+
+
+class Scheduler:
+    """Lives on the delivery loop; every method must be called from that loop."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+        self._loop = asyncio.get_running_loop()
+        self._max_in_flight: int = conf.get("MAX_IN_FLIGHT")
+        self._lane_limit: int = conf.get("MAX_IN_FLIGHT_PER_TARGET")
+        self._lanes: dict[int, _Lane] = {}
+        self._ready: deque[_Lane] = deque()
+        self._active = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    def enqueue(self, delivery: Delivery) -> None:
+        lane = self._lanes.get(id(delivery.target))
+        if lane is None:
+            limit = delivery.target.max_in_flight or self._lane_limit
+            lane = self._lanes[id(delivery.target)] = _Lane(delivery.target, limit)
+        lane.queue.append(delivery)
+        self._make_ready(lane)
+        self._pump()
+
+    def _make_ready(self, lane: _Lane) -> None:
+        if not lane.ready and lane.queue and lane.active < lane.limit:
+            lane.ready = True
+            self._ready.append(lane)
+
+    def _pump(self) -> None:
+        while self._active < self._max_in_flight and self._ready:
+            lane = self._ready.popleft()
+            lane.ready = False
+            if not lane.queue or lane.active >= lane.limit:
+                continue
+            size = min(lane.target.batch_size, len(lane.queue))
+            batch = [lane.queue.popleft() for _ in range(size)]
+            lane.active += 1
+            self._active += 1
+            task = self._loop.create_task(self._send(lane, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            self._make_ready(lane)  # back of the line: round-robin between targets
+
+    async def _send(self, lane: _Lane, batch: list[Delivery]) -> None:
+        try:
+            attempts = await lane.target.send(batch, self.clients)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in a target must not lose the batch silently
+            logger.exception("signalhooks: %s raised while sending", lane.target.name)
+            attempts = [Attempt(ok=False, error=f"internal error: {exc!r}")] * len(batch)
+        finally:
+            lane.active -= 1
+            self._active -= 1
+        for delivery, attempt in zip(batch, attempts, strict=True):
+            self._settle(delivery, attempt)
+        self._make_ready(lane)
+        self._pump()
+
+    def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
+        delivery.attempts += 1
+        if not attempt.ok and attempt.retryable:
+            policy = delivery.target.retry_policy()
+            delay = policy.delay(delivery.attempts, attempt.retry_after)
+            if delay is not None:
+                counters.retry()
+                if delay <= 0:
+                    self.enqueue(delivery)
+                else:
+                    self._loop.call_later(delay, self.enqueue, delivery)
+                return
+        self.finish(delivery, attempt)
+
+    def finish(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Report the final outcome and wake whoever waits for it."""
+        result = delivery.result(attempt)
+        report(result, delivery.owner)
+        if delivery.waiter is not None:
+            # InvalidStateError: the awaiting caller was cancelled; the delivery went on.
+            with contextlib.suppress(InvalidStateError):
+                delivery.waiter.set_result(result)
+        if self._waiters:
+            finished = counters.finished
+            for item in [w for w in self._waiters if w[0] <= finished]:
+                self._waiters.remove(item)
+                if not item[1].done():
+                    item[1].set_result(None)
+
+    async def wait_finished(self, count: int) -> None:
+        """Return once ``count`` deliveries (counted since start) have finished."""
+        if counters.finished >= count:
+            return
+        future = self._loop.create_future()
+        self._waiters.append((count, future))
+        await future
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.clients.aclose()

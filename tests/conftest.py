@@ -1,0 +1,101 @@
+"""Shared fixtures: one real HTTP receiver and one moto server per session.
+
+Servers are session-scoped because starting them costs far more than a test; per-test
+isolation comes from ``RecordingServer.reset()`` (``http``) and from fresh, uniquely
+named topics/queues (``sns_queue``). No fixture here imports ``signalhooks``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.aws import MakeSnsQueue, TopicQueue, aws_test_env, make_topic_with_queue, moto_server
+from tests.servers import RecordingServer
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[RecordingServer]:
+    """The session's recording HTTP server; tests should use ``http`` instead."""
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture
+def http(http_server: RecordingServer) -> RecordingServer:
+    """The session server, reset: no records, default behaviour, peaks = current in-flight."""
+    http_server.reset()
+    return http_server
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """Endpoint URL of a session moto server, with fake AWS credentials in the environment.
+
+    werkzeug's per-request access log is silenced (errors still show) so failure reports
+    are not buried under hundreds of ``POST / 200`` lines.
+    """
+    werkzeug_log = logging.getLogger("werkzeug")
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)
+    try:
+        with aws_test_env(), moto_server() as endpoint:
+            yield endpoint
+    finally:
+        werkzeug_log.setLevel(level)
+
+
+@pytest.fixture
+def make_sns_queue(moto_endpoint: str, request: pytest.FixtureRequest) -> MakeSnsQueue:
+    """Factory for fresh topic+queue pairs: ``make_sns_queue(fifo=True, raw=False, ...)``.
+
+    Names carry the test name (for debugging) plus a random suffix (for isolation, since
+    moto state lives for the whole session).
+    """
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", request.node.name)[:40]
+
+    def make(*, fifo: bool = False, raw: bool = False, content_dedup: bool = False) -> TopicQueue:
+        name = f"{stem}-{uuid.uuid4().hex[:8]}"
+        return make_topic_with_queue(
+            moto_endpoint, name, fifo=fifo, raw=raw, content_dedup=content_dedup
+        )
+
+    return make
+
+
+@pytest.fixture
+def sns_queue(make_sns_queue: MakeSnsQueue) -> TopicQueue:
+    """A fresh standard SNS topic with a non-raw SQS queue subscribed."""
+    return make_sns_queue()
+
+
+# --- signalhooks engine fixtures (lead) ---
+
+Connected = list[tuple[object, object, object]]
+
+
+@pytest.fixture
+def connect() -> Iterator[Any]:
+    """``connect(signal, receiver, sender=None)``, disconnected again after the test.
+
+    After the test the engine is flushed so that no delivery of this test lands in
+    the next test's records.
+    """
+    import signalhooks
+
+    connected: Connected = []
+
+    def _connect(signal: Any, receiver: Any, sender: Any = None) -> Any:
+        signal.connect(receiver, sender=sender, weak=False)
+        connected.append((signal, receiver, sender))
+        return receiver
+
+    yield _connect
+    for signal, receiver, sender in connected:
+        signal.disconnect(receiver, sender=sender)  # type: ignore[attr-defined]
+    signalhooks.flush(timeout=10)

@@ -1,0 +1,38 @@
+"""Django settings for the test suite: a real project with a real model.
+
+SQLite is a *file* database so that the engine's threads see committed rows.
+"""
+
+import os
+import tempfile
+
+SECRET_KEY = "signalhooks-tests"
+DEBUG = False
+USE_TZ = True
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "signalhooks",
+    "tests.testapp",
+]
+_DB_DIR = os.environ.get("SIGNALHOOKS_TEST_DB_DIR") or tempfile.mkdtemp(prefix="signalhooks-")
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(_DB_DIR, "default.sqlite3"),
+        "TEST": {"NAME": os.path.join(_DB_DIR, "test-default.sqlite3")},
+    },
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SIGNALHOOKS = {
+    # Short schedules keep the suite fast; production defaults are documented in the README.
+    "RETRY_BACKOFF": 0.01,
+    "RETRY_BACKOFF_MAX": 0.05,
+    "TIMEOUT": 5.0,
+}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "loggers": {"signalhooks": {"handlers": ["null"], "level": "DEBUG", "propagate": True}},
+}
