@@ -99,3 +99,16 @@ def connect() -> Iterator[Any]:
     for signal, receiver, sender in connected:
         signal.disconnect(receiver, sender=sender)  # type: ignore[attr-defined]
     signalhooks.flush(timeout=10)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (``SIGNALHOOKS_FORBID_SKIPS=1``) a skipped test fails the run."""
+    import os
+
+    if not os.environ.get("SIGNALHOOKS_FORBID_SKIPS"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        print(f"\nSIGNALHOOKS_FORBID_SKIPS: {skipped} test(s) skipped; CI requires all to run")
+        session.exitstatus = 1

@@ -1,0 +1,129 @@
+"""What ``python -m benchmarks`` runs: groups of phase processes sharing one sink.
+
+Measurements that are compared with each other (signalhooks vs raw aiohttp, batched vs
+one-per-event SNS) run back to back against the *same* sink within one repetition, so
+the ratio is taken under the same machine conditions; the summary uses the median of
+the per-repetition ratios. Deterministic slow baselines (0.1.1 sequential fan-out) run
+only once whatever ``--repeat`` says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Step:
+    """One client process: ``python -m benchmarks.<module> --mode MODE ...``."""
+
+    key: str
+    module: str
+    args: list[str]
+    library: bool = True
+    settings: dict[str, Any] = field(default_factory=dict)
+    once: bool = False
+    timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class Group:
+    """Steps that share a sink (``sink`` = arguments of ``python -m benchmarks.sinks``)."""
+
+    name: str
+    sink: list[str]
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    events: int  # throughput: signals (x10 hooks = deliveries)
+    sequential_events: int
+    fanout_rounds: int
+    sequential_rounds: int
+    caller_calls: int
+    sns_events: int
+    memory_events: int
+
+
+FULL = Sizes(2000, 200, 20, 2, 1500, 4000, 100_000)
+SMOKE = Sizes(500, 50, 6, 1, 300, 1500, 100_000)
+TARGETS = (10, 50, 100)
+
+
+def _step(key: str, module: str, mode: str, *args: str | int, **kw: Any) -> Step:
+    argv = ["--mode", mode, *(str(a) for a in args)]
+    return Step(key, module, argv, library=mode.startswith(("signalhooks", "asend", "sync")), **kw)
+
+
+def build(smoke: bool) -> list[Group]:
+    s = SMOKE if smoke else FULL
+    tp = "phase_throughput"
+    throughput = [
+        _step("throughput/raw_aiohttp", tp, "raw_aiohttp", "--events", s.events),
+        _step("throughput/signalhooks", tp, "signalhooks", "--events", s.events),
+        _step("throughput/signalhooks_httpx", tp, "signalhooks_httpx", "--events", s.events),
+        _step("throughput/sequential", tp, "sequential", "--events", s.sequential_events),
+    ]
+    if not smoke:
+        throughput.append(
+            _step(
+                "throughput/signalhooks_transport_httpx",
+                tp,
+                "signalhooks",
+                "--events",
+                s.events,
+                settings={"HTTP_TRANSPORT": "httpx"},
+            )
+        )
+    fanout: list[Step] = []
+    rounds = ("--rounds", s.fanout_rounds)
+    for m in TARGETS:
+        fanout.append(_step(f"fanout/asend/{m}", "phase_fanout", "asend", "--targets", m, *rounds))
+        fanout.append(
+            _step(f"fanout/raw_aiohttp/{m}", "phase_fanout", "raw_aiohttp", "--targets", m, *rounds)
+        )
+    fanout.append(_step("fanout/sync/100", "phase_fanout", "sync", "--targets", 100, *rounds))
+    for m in TARGETS:
+        fanout.append(
+            _step(
+                f"fanout/sequential/{m}",
+                "phase_fanout",
+                "sequential",
+                *("--targets", m, "--rounds", s.sequential_rounds, "--warmup", 0),
+                once=True,
+            )
+        )
+    caller = [
+        _step("caller/signalhooks", "phase_caller", "signalhooks", "--events", s.caller_calls),
+        _step(
+            "caller/sequential",
+            "phase_caller",
+            "sequential",
+            *("--events", 4 if smoke else 10, "--interval", 0),
+            once=True,
+        ),
+    ]
+    sns = [
+        _step("sns/raw_aiobotocore", "phase_sns", "raw_aiobotocore", "--events", s.sns_events),
+        _step("sns/signalhooks", "phase_sns", "signalhooks", "--events", s.sns_events),
+    ]
+    groups = [
+        Group("throughput", ["http"], throughput),
+        Group("fanout", ["http", "--delay", "0.05"], fanout),
+        Group("caller", ["http", "--delay", "0.05"], caller),
+        Group("sns", ["sns"], sns),
+    ]
+    if not smoke:
+        retry = _step("sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000)
+        groups.append(Group("sns_retry", ["sns", "--fail-fraction", "0.05"], [retry]))
+    memory = _step(
+        "memory/signalhooks",
+        "phase_memory",
+        "signalhooks",
+        *("--events", s.memory_events),
+        settings={"TIMEOUT": 600.0},
+        once=True,
+    )
+    groups.append(Group("memory", ["blackhole"], [memory]))
+    return groups
