@@ -7,7 +7,7 @@ dropped on Django's ``setting_changed`` so ``override_settings`` works in tests.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -62,7 +62,7 @@ def validate(user: object) -> list[str]:
     """Return one message per problem in a ``SIGNALHOOKS`` value (empty when valid)."""
     if not isinstance(user, dict):
         return [f"SIGNALHOOKS must be a dict, not {type(user).__name__}."]
-    problems = []
+    problems: list[str] = []
     for key, value in user.items():
         if key not in DEFAULTS:
             known = ", ".join(sorted(DEFAULTS))
@@ -74,7 +74,7 @@ def validate(user: object) -> list[str]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be {names}, not {value!r}.")
         elif key in _CHOICES and value not in _CHOICES[key]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be one of {_CHOICES[key]}, not {value!r}.")
-        elif key in _MINIMUM and value < _MINIMUM[key]:
+        elif key in _MINIMUM and cast(float, value) < _MINIMUM[key]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be >= {_MINIMUM[key]}, not {value!r}.")
     return problems
 

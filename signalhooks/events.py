@@ -93,7 +93,7 @@ class Event:
 def serialize_instance(instance: Model, fields: list[str] | None = None) -> str:
     """Django's JSON for one object without the list brackets (the seed's ``Instance``)."""
     try:
-        text = serializers.serialize("json", [instance], fields=fields)
+        text: str = serializers.serialize("json", [instance], fields=fields)
     except Exception as exc:
         raise SerializationError(_explain_instance_error(instance, exc)) from exc
     return text[1:-1]

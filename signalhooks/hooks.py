@@ -179,6 +179,8 @@ class HTTPSignalHook(SignalHook):
     signals; ``{"Event", "EventId", "Timestamp", "Data"}`` for other signals.
     """
 
+    target: HTTPTarget
+
     def __init__(
         self,
         request_url: str,
