@@ -113,7 +113,9 @@ def wait_for_count(url: str, expected: int, timeout: float, interval: float = 0.
 
 
 def base_parser(description: str | None, modes: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mode", choices=modes, required=True)
     parser.add_argument("--sink-url", required=True, help="http://127.0.0.1:PORT")
     parser.add_argument("--events", type=int, default=1000)

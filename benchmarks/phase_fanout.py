@@ -26,9 +26,9 @@ MODES = ["asend", "sync", "raw_aiohttp", "sequential"]
 
 async def _asend(urls: list[str], rounds: int) -> tuple[list[float], int]:
     from django.dispatch import Signal
-    from signalhooks.hooks import HTTPSignalHook
 
     from benchmarks.benchapp.models import Item
+    from signalhooks.hooks import HTTPSignalHook
 
     signal = Signal()
     hooks = [HTTPSignalHook(request_url=u, request_method="POST") for u in urls]

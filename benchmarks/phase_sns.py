@@ -62,11 +62,11 @@ async def _raw(
 
 
 def _library(sink_url: str, events: int) -> tuple[float, float, dict[str, Any]]:
-    import signalhooks
     from django.db.models.signals import post_save
-    from signalhooks.hooks import SNSSignalHook
 
+    import signalhooks
     from benchmarks.benchapp.models import Item
+    from signalhooks.hooks import SNSSignalHook
 
     hook = SNSSignalHook(
         sns_topic_arn=TOPIC, endpoint_url=sink_url, aws_access_key="x", aws_secret_key="y"

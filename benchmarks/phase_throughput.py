@@ -1,7 +1,8 @@
 """Phase 1/6: delivery throughput and CPU per delivery against a fast local sink.
 
 ``raw_aiohttp`` is the ceiling: one ``ClientSession`` with ``TCPConnector(limit=100)``
-and 100 workers posting a prebuilt body of the same size. The library modes fire
+and 100 workers posting a prebuilt body of the same size (``raw_httpx``: the same with
+an ``httpx.AsyncClient``, the ceiling of the user-supplied-client path). The library modes fire
 ``post_save.send()`` in a loop with ``--hooks`` hooks connected and stop the clock when
 ``signalhooks.flush()`` returns and the sink has counted every request; ``sequential``
 is the 0.1.1 model (blocking ``requests`` per target). CPU is the whole process
@@ -18,8 +19,9 @@ from typing import Any
 
 from benchmarks import common
 
-MODES = ["raw_aiohttp", "signalhooks", "signalhooks_httpx", "sequential"]
+MODES = ["raw_aiohttp", "raw_httpx", "signalhooks", "signalhooks_httpx", "sequential"]
 HEADERS = {"Content-Type": "application/json"}
+WARMUP = 10  # events (x hooks deliveries) before the clock starts, for every mode
 
 
 async def _raw_aiohttp(urls: list[str], total: int, concurrency: int, body: bytes) -> int:
@@ -37,6 +39,25 @@ async def _raw_aiohttp(urls: list[str], total: int, concurrency: int, body: byte
                 async with session.post(urls[i % len(urls)], data=body, headers=HEADERS) as r:
                     await r.read()
                     errors += r.status != 200
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return errors
+
+
+async def _raw_httpx(urls: list[str], total: int, concurrency: int, body: bytes) -> int:
+    """The httpx ceiling, to tell httpx's own cost from the library's on that path."""
+    import httpx
+
+    errors = 0
+    todo = iter(range(total))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for i in todo:
+                r = await client.post(urls[i % len(urls)], content=body, headers=HEADERS)
+                errors += r.status_code != 200
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return errors
@@ -86,17 +107,19 @@ def run(mode: str, sink_url: str, events: int, hooks: int, concurrency: int) -> 
         "payload_bytes": len(body),
         "instance_bytes": common.serialized_size(items[0]),
     }
-    if mode == "raw_aiohttp":
-        asyncio.run(_raw_aiohttp(urls, hooks, concurrency, body))  # warm-up: one per URL
+    if mode.startswith("raw_"):
+        client = _raw_aiohttp if mode == "raw_aiohttp" else _raw_httpx
+        asyncio.run(client(urls, WARMUP * hooks, concurrency, body))  # open the pool
         common.sink_stats(sink_url, reset=True)
         t0, c0 = time.perf_counter(), common.cpu_seconds()
-        result["errors"] = asyncio.run(_raw_aiohttp(urls, deliveries, concurrency, body))
+        result["errors"] = asyncio.run(client(urls, deliveries, concurrency, body))
         wall, cpu = time.perf_counter() - t0, common.cpu_seconds() - c0
         result["send_s"] = wall
     else:
         connected = _connect_hooks(mode, urls)
         send = post_save.send
-        send(sender=Item, instance=common.make_item(0), created=True)  # warm-up
+        for i in range(WARMUP):  # open connections, start the engine: not measured
+            send(sender=Item, instance=common.make_item(-i), created=True)
         if mode != "sequential":
             import signalhooks
 

@@ -38,6 +38,7 @@ class Group:
 @dataclass(frozen=True)
 class Sizes:
     events: int  # throughput: signals (x10 hooks = deliveries)
+    httpx_events: int  # httpx is 20-50x slower at concurrency 100: fewer, and run once
     sequential_events: int
     fanout_rounds: int
     sequential_rounds: int
@@ -46,8 +47,8 @@ class Sizes:
     memory_events: int
 
 
-FULL = Sizes(2000, 200, 20, 2, 1500, 4000, 100_000)
-SMOKE = Sizes(500, 50, 6, 1, 300, 1500, 100_000)
+FULL = Sizes(2000, 150, 200, 20, 2, 1000, 4000, 100_000)
+SMOKE = Sizes(500, 40, 50, 6, 1, 300, 1500, 100_000)
 TARGETS = (10, 50, 100)
 
 
@@ -62,20 +63,27 @@ def build(smoke: bool) -> list[Group]:
     throughput = [
         _step("throughput/raw_aiohttp", tp, "raw_aiohttp", "--events", s.events),
         _step("throughput/signalhooks", tp, "signalhooks", "--events", s.events),
-        _step("throughput/signalhooks_httpx", tp, "signalhooks_httpx", "--events", s.events),
+        _step(
+            "throughput/signalhooks_httpx",
+            tp,
+            "signalhooks_httpx",
+            *("--events", s.httpx_events),
+            once=True,
+        ),
         _step("throughput/sequential", tp, "sequential", "--events", s.sequential_events),
     ]
     if not smoke:
-        throughput.append(
+        throughput += [
+            _step("throughput/raw_httpx", tp, "raw_httpx", "--events", s.httpx_events, once=True),
             _step(
                 "throughput/signalhooks_transport_httpx",
                 tp,
                 "signalhooks",
-                "--events",
-                s.events,
+                *("--events", s.httpx_events),
                 settings={"HTTP_TRANSPORT": "httpx"},
-            )
-        )
+                once=True,
+            ),
+        ]
     fanout: list[Step] = []
     rounds = ("--rounds", s.fanout_rounds)
     for m in TARGETS:
@@ -115,7 +123,9 @@ def build(smoke: bool) -> list[Group]:
         Group("sns", ["sns"], sns),
     ]
     if not smoke:
-        retry = _step("sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000)
+        retry = _step(
+            "sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000, once=True
+        )
         groups.append(Group("sns_retry", ["sns", "--fail-fraction", "0.05"], [retry]))
     memory = _step(
         "memory/signalhooks",

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,7 +32,7 @@ def pinning() -> dict[str, list[str]]:
     return {"sink": [taskset, "-c", str(cpus[0])], "client": [taskset, "-c", str(cpus[1])]}
 
 
-def _env(library_settings: dict[str, Any] | None = None) -> dict[str, str]:
+def phase_env(library_settings: dict[str, Any] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["DJANGO_SETTINGS_MODULE"] = "benchmarks.bench_settings"
@@ -45,13 +46,13 @@ class Sink:
 
     def __init__(self, kind: str, *args: str) -> None:
         self.cmd = [*pinning()["sink"], sys.executable, "-m", "benchmarks.sinks", kind, *args]
-        self.errors = tempfile.TemporaryFile()
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
 
     def __enter__(self) -> Sink:
         self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=self.errors
+            self.cmd, cwd=ROOT, env=phase_env(), stdout=subprocess.PIPE, stderr=self.errors
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 15.0)
@@ -90,9 +91,10 @@ def run_phase(
 ) -> dict[str, Any]:
     """Run ``python -m benchmarks.<module> ARGS`` pinned; parse its JSON line or report why not."""
     cmd = [*pinning()["client"], sys.executable, "-m", f"benchmarks.{module}", *args]
+    started = time.monotonic()
     try:
         proc = subprocess.run(
-            cmd, cwd=ROOT, env=_env(library_settings), capture_output=True, timeout=timeout
+            cmd, cwd=ROOT, env=phase_env(library_settings), capture_output=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f}s", "cmd": " ".join(cmd)}
@@ -100,6 +102,7 @@ def run_phase(
     if proc.returncode == 0 and lines:
         try:
             result: dict[str, Any] = json.loads(lines[-1])
+            result["process_s"] = round(time.monotonic() - started, 2)
             return result
         except json.JSONDecodeError:
             pass

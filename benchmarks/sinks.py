@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import sys
@@ -140,7 +141,9 @@ class SnsSink(Sink):
                     "<Message>injected failure</Message><SenderFault>false</SenderFault></member>"
                 )
             else:
-                ok.append(f"<member><Id>{entry_id}</Id><MessageId>{self._mid()}</MessageId></member>")
+                ok.append(
+                    f"<member><Id>{entry_id}</Id><MessageId>{self._mid()}</MessageId></member>"
+                )
         self.hit(len(ok))
         self.failed += len(failed)
         return (
@@ -220,7 +223,11 @@ async def serve(kind: str, host: str, port: int, listeners: int, args: argparse.
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sinks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.sinks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("kind", choices=["http", "blackhole", "sns"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -228,10 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds; <0 never answers")
     parser.add_argument("--fail-fraction", type=float, default=0.0, help="SNS batch entries")
     args = parser.parse_args(argv)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.kind, args.host, args.port, args.listeners, args))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -9,11 +9,16 @@ and delivered in the background, concurrently, after commit, with retries::
     post_save.connect(HTTPSignalHook(request_url="https://svc/hook"), sender=Pizza)
 """
 
+from .checks import register_checks as _register_checks
 from .engine import aflush, flush, stats
 from .events import Event, SerializationError
 from .hooks import HTTPSignalHook, SignalHook, SNSSignalHook
 from .results import DeliveryResult
 from .signals import delivery_failed, delivery_succeeded
+
+# System checks are registered on import, not only in AppConfig.ready(): a project
+# that uses hooks without "signalhooks" in INSTALLED_APPS is the one that needs E008.
+_register_checks()
 
 __version__ = "1.0.0.dev0"
 

@@ -2,8 +2,15 @@
 
 from django.apps import AppConfig
 
+__all__ = ["SignalHooksConfig"]
+
 
 class SignalHooksConfig(AppConfig):
     name = "signalhooks"
     verbose_name = "Signal hooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .checks import register_checks
+
+        register_checks()

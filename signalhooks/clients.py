@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import conf
-from .transports.http import AiohttpTransport, HTTPTransport, HttpxTransport, default_httpx_client
+from .transports.http import (
+    AiohttpTransport,
+    BoundSSLTransport,
+    HTTPTransport,
+    HttpxTransport,
+    default_httpx_client,
+)
 from .transports.sns import ClientKey, SNSClients
 
 __all__ = ["Clients"]
@@ -16,21 +22,46 @@ class Clients:
 
     def __init__(self) -> None:
         limit = conf.get("MAX_IN_FLIGHT")
-        self._default_http: HTTPTransport | None = None
-        self._custom_http: dict[int, HTTPTransport] = {}
+        # Keyed by BLOCK_PRIVATE_ADDRESSES: a guarded pool never shares connections
+        # (or DNS cache entries) with an unguarded one, so flipping the setting (as
+        # tests do with override_settings) cannot reuse an unchecked connection.
+        self._default_http: dict[bool, HTTPTransport] = {}
+        self._custom_http: dict[object, HTTPTransport] = {}
         self._keepalive: list[Any] = []
         self.sns = SNSClients(max_pool_connections=limit, timeout=conf.get("TIMEOUT"))
 
     def http(self, owner: object, client: Any = None) -> HTTPTransport:
-        """The shared pool, or the transport wrapping ``client`` (one per owning target)."""
+        """The shared pool, or the transport wrapping ``client`` (one per owning target).
+
+        An owner with an ``ssl_context`` attribute (not ``None``) gets the shared
+        aiohttp pool with that context per request, or its own httpx client when
+        ``HTTP_TRANSPORT = "httpx"``.
+        """
         if client is None:
-            if self._default_http is None:
+            guard: bool = conf.get("BLOCK_PRIVATE_ADDRESSES")
+            httpx_default = conf.get("HTTP_TRANSPORT") == "httpx" and not guard
+            shared = self._default_http.get(guard)
+            if shared is None:
                 limit = conf.get("MAX_IN_FLIGHT")
-                if conf.get("HTTP_TRANSPORT") == "httpx":
-                    self._default_http = HttpxTransport(lambda: default_httpx_client(limit))
+                if httpx_default:
+                    shared = HttpxTransport(lambda: default_httpx_client(limit))
                 else:
-                    self._default_http = AiohttpTransport(limit=limit)
-            return self._default_http
+                    shared = AiohttpTransport(limit=limit, block_private=guard)
+                self._default_http[guard] = shared
+            ssl_context = getattr(owner, "ssl_context", None)
+            if ssl_context is None:
+                return shared
+            key = (id(owner), guard)
+            transport = self._custom_http.get(key)
+            if transport is None:
+                if isinstance(shared, AiohttpTransport):
+                    transport = BoundSSLTransport(shared, ssl_context)
+                else:
+                    limit = conf.get("MAX_IN_FLIGHT")
+                    transport = HttpxTransport(lambda: default_httpx_client(limit, ssl_context))
+                self._custom_http[key] = transport
+                self._keepalive.append(owner)  # keeps id(owner) from being reused
+            return transport
         transport = self._custom_http.get(id(owner))
         if transport is None:
             transport = self._custom_http[id(owner)] = HttpxTransport(client)
@@ -41,11 +72,9 @@ class Clients:
         return await self.sns.get(key)
 
     async def aclose(self) -> None:
-        transports = list(self._custom_http.values())
-        if self._default_http is not None:
-            transports.append(self._default_http)
+        transports = [*self._custom_http.values(), *self._default_http.values()]
         for transport in transports:
             await transport.aclose()
         await self.sns.aclose()
-        self._default_http = None
+        self._default_http.clear()
         self._custom_http.clear()

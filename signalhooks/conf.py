@@ -30,6 +30,14 @@ DEFAULTS: Final[dict[str, Any]] = {
     "HTTP_TRANSPORT": "aiohttp",  # "aiohttp" or "httpx"
     "RESPONSE_BODY_LIMIT": 4096,  # bytes of a response body kept for logs/results
     "DURABLE": False,  # default of every hook's ``durable=``
+    # SSRF guard for webhook URLs that come from data: refuse targets that resolve to
+    # loopback/private/link-local/metadata addresses (checked at connect time, on the
+    # resolved address; needs the aiohttp transport; hooks with their own
+    # ``http_client`` cannot be guarded and fail instead).
+    "BLOCK_PRIVATE_ADDRESSES": False,
+    # Durable deliveries: delay before attempt 1, 2, ... (Svix's schedule); then dead.
+    "DURABLE_RETRY_SCHEDULE": (0, 5, 300, 1800, 7200, 18000, 36000, 36000),
+    "DURABLE_LEASE": 60.0,  # seconds a claimed outbox row stays reserved (renewed by workers)
 }
 
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -45,6 +53,9 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "HTTP_TRANSPORT": (str,),
     "RESPONSE_BODY_LIMIT": (int,),
     "DURABLE": (bool,),
+    "BLOCK_PRIVATE_ADDRESSES": (bool,),
+    "DURABLE_RETRY_SCHEDULE": (list, tuple),
+    "DURABLE_LEASE": (int, float),
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
 _MINIMUM: Final[dict[str, float]] = {
@@ -53,6 +64,7 @@ _MINIMUM: Final[dict[str, float]] = {
     "MAX_IN_FLIGHT": 1,
     "MAX_IN_FLIGHT_PER_TARGET": 1,
     "MAX_QUEUE": 1,
+    "DURABLE_LEASE": 0.5,
 }
 
 _cache: dict[str, Any] | None = None
@@ -76,7 +88,22 @@ def validate(user: object) -> list[str]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be one of {_CHOICES[key]}, not {value!r}.")
         elif key in _MINIMUM and cast(float, value) < _MINIMUM[key]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be >= {_MINIMUM[key]}, not {value!r}.")
+        elif key == "DURABLE_RETRY_SCHEDULE" and not _is_schedule(value):
+            problems.append(
+                f"SIGNALHOOKS[{key!r}] must be a non-empty list of delays in seconds (>= 0), "
+                f"not {value!r}."
+            )
+    if user.get("BLOCK_PRIVATE_ADDRESSES") is True and user.get("HTTP_TRANSPORT") == "httpx":
+        problems.append(
+            "SIGNALHOOKS['BLOCK_PRIVATE_ADDRESSES'] needs HTTP_TRANSPORT='aiohttp': the guard "
+            "checks resolved addresses inside aiohttp's connector."
+        )
     return problems
+
+
+def _is_schedule(value: Any) -> bool:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    return bool(value) and numbers and min(value) >= 0
 
 
 def _load() -> dict[str, Any]:

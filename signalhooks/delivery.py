@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -58,6 +58,15 @@ class Delivery:
         self.waiter = waiter
         self.attempts = 0
         self.accepted_at = time.monotonic()
+
+    def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
+        """Called by the scheduler after each attempt; ``True`` takes the delivery away.
+
+        Durable deliveries (:mod:`signalhooks.outbox`) return ``True``: the outbox
+        records the attempt and reports the outcome itself, then calls ``done()``
+        (from any thread). A plain delivery stays with the scheduler (retries, report).
+        """
+        return False
 
     def result(self, attempt: Attempt) -> DeliveryResult:
         return DeliveryResult(

@@ -13,13 +13,14 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 from django.core import serializers
+from django.core.exceptions import SynchronousOnlyOperation
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
@@ -90,20 +91,29 @@ class Event:
         return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def serialize_instance(instance: Model, fields: list[str] | None = None) -> str:
-    """Django's JSON for one object without the list brackets (the seed's ``Instance``)."""
+def serialize_instance(instance: Model, fields: list[str] | None = None, **options: Any) -> str:
+    """Django's JSON for one object without the list brackets (the seed's ``Instance``).
+
+    ``options`` go to Django's serializer (``use_natural_foreign_keys=True``, ...).
+    """
     try:
-        text: str = serializers.serialize("json", [instance], fields=fields)
+        text: str = serializers.serialize("json", [instance], fields=fields, **options)
+    except SynchronousOnlyOperation:
+        # Not a serialization problem: the caller runs an event loop and the instance
+        # needs queries (m2m). async_receiver catches this and retries in a thread.
+        raise
     except Exception as exc:
-        raise SerializationError(_explain_instance_error(instance, exc)) from exc
+        raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
     return text[1:-1]
 
 
-def _explain_instance_error(instance: Model, exc: Exception) -> str:
+def _explain_instance_error(
+    instance: Model, exc: Exception, options: Mapping[str, Any] | None = None
+) -> str:
     label = instance._meta.label
     for model_field in instance._meta.concrete_fields:
         try:
-            serializers.serialize("json", [instance], fields=[model_field.name])
+            serializers.serialize("json", [instance], fields=[model_field.name], **(options or {}))
         except Exception as field_exc:
             return f"cannot serialize field {label}.{model_field.name}: {field_exc}"
     return f"cannot serialize {label} (pk={instance.pk!r}): {exc}"
@@ -152,10 +162,15 @@ def model_event(
     instance: Model,
     kwargs: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
+    serialize: Callable[[Model], str] | None = None,
 ) -> Event:
-    """The event for a signal that passed a model ``instance`` (memoized per dispatch)."""
+    """The event for a signal that passed a model ``instance`` (memoized per dispatch).
+
+    ``serialize`` replaces the default serialization (a hook's payload options); such
+    events are not memoized, so hooks with other options never share a snapshot.
+    """
     action = model_action(signal, kwargs)
-    memoizable = (signal is post_save or signal is post_delete) and not extra
+    memoizable = (signal is post_save or signal is post_delete) and not extra and serialize is None
     generation = getattr(_memo, "generation", 0)
     if memoizable:
         cached = getattr(_memo, "last", None)
@@ -170,7 +185,7 @@ def model_event(
     event = Event(
         name=f"{instance._meta.label}:{action}",
         instance_id=str(instance.pk),
-        instance_json=serialize_instance(instance),
+        instance_json=serialize_instance(instance) if serialize is None else serialize(instance),
         data_json=dumps_data(extra) if extra else None,
         model=instance._meta.label,
         using=kwargs.get("using") or instance._state.db,

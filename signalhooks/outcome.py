@@ -57,6 +57,15 @@ class Counters:
     def retry(self) -> None:
         self.retried = next(self._retried) + 1
 
+    def hand_off(self) -> None:
+        """A durable delivery failed in process and was left to the outbox worker.
+
+        It is finished for this process (``flush`` stops waiting) but neither
+        delivered nor failed: the worker reports its final outcome.
+        """
+        self.finished = next(self._finished) + 1
+        self.retried = next(self._retried) + 1
+
     @property
     def pending(self) -> int:
         return max(self.accepted - self.finished, 0)

@@ -5,6 +5,10 @@ lane with work and spare capacity waits in ``_ready``; ``_pump`` starts sends
 round-robin while the process-wide cap allows. So one slow or failing target
 fills its own lane only and never delays the others. A retry is parked with
 ``call_later`` and holds no slot while it waits.
+
+A target with ``ordered = True`` (SNS FIFO topics) gets a lane that runs one send
+at a time; a retry goes back to the *front* of that lane, and the lane pauses for
+the retry delay, so no later delivery overtakes it.
 """
 
 from __future__ import annotations
@@ -27,31 +31,40 @@ logger = logging.getLogger("signalhooks")
 
 
 class _Lane:
-    __slots__ = ("active", "limit", "queue", "ready", "target")
+    __slots__ = ("active", "limit", "ordered", "paused", "queue", "ready", "target")
 
     def __init__(self, target: Target, limit: int) -> None:
         self.target = target
-        self.limit = limit
+        self.ordered: bool = getattr(target, "ordered", False)
+        self.limit = 1 if self.ordered else limit
         self.queue: deque[Delivery] = deque()
         self.active = 0
         self.ready = False
+        self.paused = False  # an ordered lane waiting out a retry delay
 
 
 class Scheduler:
     """Lives on the delivery loop; every method must be called from that loop."""
 
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, max_in_flight: int | None = None) -> None:
         self.clients = clients
         self._loop = asyncio.get_running_loop()
-        self._max_in_flight: int = conf.get("MAX_IN_FLIGHT")
+        self._max_in_flight: int = max_in_flight or conf.get("MAX_IN_FLIGHT")
         self._lane_limit: int = conf.get("MAX_IN_FLIGHT_PER_TARGET")
         self._lanes: dict[int, _Lane] = {}
         self._ready: deque[_Lane] = deque()
         self._active = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # Every delivery from enqueue() to finish() (queued, sending or parked for a
+        # retry), so that aclose() can report the ones it abandons instead of losing them.
+        self._owned: set[Delivery] = set()
+        self._closed = False
 
     def enqueue(self, delivery: Delivery) -> None:
+        self._owned.add(delivery)
+        if self._closed:  # a retry timer that fired during aclose(): swept there
+            return
         lane = self._lanes.get(id(delivery.target))
         if lane is None:
             limit = delivery.target.max_in_flight or self._lane_limit
@@ -61,7 +74,7 @@ class Scheduler:
         self._pump()
 
     def _make_ready(self, lane: _Lane) -> None:
-        if not lane.ready and lane.queue and lane.active < lane.limit:
+        if not lane.ready and not lane.paused and lane.queue and lane.active < lane.limit:
             lane.ready = True
             self._ready.append(lane)
 
@@ -91,13 +104,48 @@ class Scheduler:
         finally:
             lane.active -= 1
             self._active -= 1
-        for delivery, attempt in zip(batch, attempts, strict=True):
-            self._settle(delivery, attempt)
+        if lane.ordered:
+            self._settle_ordered(lane, batch, attempts)
+        else:
+            for delivery, attempt in zip(batch, attempts, strict=True):
+                self._settle(delivery, attempt)
         self._make_ready(lane)
         self._pump()
 
+    def _settle_ordered(self, lane: _Lane, batch: list[Delivery], attempts: list[Attempt]) -> None:
+        retries: list[Delivery] = []
+        wait = 0.0
+        for delivery, attempt in zip(batch, attempts, strict=True):
+            delivery.attempts += 1
+            if delivery.take_over(attempt, self.finished_elsewhere):  # durable: the outbox
+                self._owned.discard(delivery)
+                continue
+            if not attempt.ok and attempt.retryable:
+                policy = delivery.target.retry_policy()
+                delay = policy.delay(delivery.attempts, attempt.retry_after)
+                if delay is not None:
+                    counters.retry()
+                    retries.append(delivery)
+                    wait = max(wait, delay)
+                    continue
+            self.finish(delivery, attempt)
+        if retries:
+            lane.queue.extendleft(reversed(retries))  # front of the lane, original order
+            if wait > 0:
+                lane.paused = True
+                self._loop.call_later(wait, self._resume, lane)
+
+    def _resume(self, lane: _Lane) -> None:
+        lane.paused = False
+        if not self._closed:
+            self._make_ready(lane)
+            self._pump()
+
     def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
         delivery.attempts += 1
+        if delivery.take_over(attempt, self.finished_elsewhere):  # durable: the outbox
+            self._owned.discard(delivery)
+            return
         if not attempt.ok and attempt.retryable:
             policy = delivery.target.retry_policy()
             delay = policy.delay(delivery.attempts, attempt.retry_after)
@@ -112,12 +160,21 @@ class Scheduler:
 
     def finish(self, delivery: Delivery, attempt: Attempt) -> None:
         """Report the final outcome and wake whoever waits for it."""
+        self._owned.discard(delivery)
         result = delivery.result(attempt)
         report(result, delivery.owner)
         if delivery.waiter is not None:
             # InvalidStateError: the awaiting caller was cancelled; the delivery went on.
             with contextlib.suppress(InvalidStateError):
                 delivery.waiter.set_result(result)
+        self._wake_waiters()
+
+    def finished_elsewhere(self) -> None:
+        """Any thread: a delivery taken over (``Delivery.take_over``) has been reported."""
+        with contextlib.suppress(RuntimeError):  # the loop closed at interpreter exit
+            self._loop.call_soon_threadsafe(self._wake_waiters)
+
+    def _wake_waiters(self) -> None:
         if self._waiters:
             finished = counters.finished
             for item in [w for w in self._waiters if w[0] <= finished]:
@@ -134,7 +191,14 @@ class Scheduler:
         await future
 
     async def aclose(self) -> None:
+        """Cancel what is running, report every unfinished delivery as failed, close clients."""
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Without this, abandoned deliveries would stay "pending" for ever: flush()
+        # and MAX_QUEUE would count them, and async_receiver callers would never wake.
+        lost = Attempt(ok=False, error="engine shut down before the delivery finished")
+        for delivery in list(self._owned):
+            self.finish(delivery, lost)
         await self.clients.aclose()

@@ -112,3 +112,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and session.exitstatus == 0:
         print(f"\nSIGNALHOOKS_FORBID_SKIPS: {skipped} test(s) skipped; CI requires all to run")
         session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres`` tests need the real server; say how to enable them."""
+    import os
+
+    if os.environ.get("SIGNALHOOKS_TEST_POSTGRES") == "1":
+        return
+    skip = pytest.mark.skip(
+        reason="PostgreSQL tests: set SIGNALHOOKS_TEST_POSTGRES=1 and run PostgreSQL on "
+        "127.0.0.1:5432 (user postgres, trust auth)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

@@ -23,6 +23,19 @@ DATABASES = {
         "TEST": {"NAME": os.path.join(_DB_DIR, "test-default.sqlite3")},
     },
 }
+# The durable outbox tests (``@pytest.mark.postgres``) use a second alias on the real
+# PostgreSQL server; without SIGNALHOOKS_TEST_POSTGRES=1 they are skipped (conftest).
+if os.environ.get("SIGNALHOOKS_TEST_POSTGRES") == "1":
+    DATABASES["pg"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "test",
+        "HOST": os.environ.get("SIGNALHOOKS_TEST_PG_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("SIGNALHOOKS_TEST_PG_PORT", "5432"),
+        "USER": os.environ.get("SIGNALHOOKS_TEST_PG_USER", "postgres"),
+        # pytest-django creates (and drops) this one; the outbox tests' worker
+        # subprocesses are pointed at it through the environment.
+        "TEST": {"NAME": os.environ.get("SIGNALHOOKS_TEST_PG_NAME", "test_test")},
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SIGNALHOOKS = {
     # Short schedules keep the suite fast; production defaults are documented in the README.

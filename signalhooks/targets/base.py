@@ -11,6 +11,10 @@ __all__ = ["TargetOptions"]
 class TargetOptions:
     """Per-hook overrides; ``None`` falls back to the ``SIGNALHOOKS`` setting at delivery time."""
 
+    #: ``True``: deliveries must arrive in accept order (SNS FIFO). The scheduler then
+    #: runs one send at a time for this target and retries at the front of its queue.
+    ordered: bool = False
+
     def __init__(
         self,
         *,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .. import conf
 from ..delivery import Delivery
 from ..results import Attempt
 from ..retry import parse_retry_after
+from ..signing import Signer
 from ..transports.http import TransportError
 from .base import TargetOptions
 
@@ -37,6 +41,10 @@ def is_retryable_status(status: int) -> bool:
 
 
 class HTTPTarget(TargetOptions):
+    """An HTTP(S) endpoint. ``signer`` adds Standard Webhooks headers per attempt;
+    ``ssl_context`` (CA bundle, client certificate) applies to the built-in transport.
+    """
+
     batch_size = 1
 
     def __init__(
@@ -46,13 +54,27 @@ class HTTPTarget(TargetOptions):
         *,
         headers: Mapping[str, str] | None = None,
         http_client: Any = None,
+        signer: Signer | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise ImproperlyConfigured(
+                f"HTTPSignalHook: ssl_context= must be an ssl.SSLContext, not "
+                f"{type(ssl_context).__name__} (e.g. ssl.create_default_context(cafile=...))"
+            )
+        if ssl_context is not None and http_client is not None:
+            raise ImproperlyConfigured(
+                "HTTPSignalHook: ssl_context= applies to the built-in client; with your own "
+                "http_client, set verify=/cert= on that httpx.AsyncClient instead"
+            )
         self.url = url
         self.method = method
         self.headers: Mapping[str, str] = {**JSON_HEADERS, **(headers or {})}
         self.http_client = http_client
+        self.signer = signer
+        self.ssl_context = ssl_context
         parts = urlsplit(url)
         # Logs and results show scheme, host and path only: query strings and
         # userinfo often carry tokens.
@@ -68,6 +90,13 @@ class HTTPTarget(TargetOptions):
         else:
             body, headers, params = request.body, request.headers, request.params
         headers = self.prepare_headers(delivery, body, headers)
+        if self.http_client is not None and conf.get("BLOCK_PRIVATE_ADDRESSES"):
+            # Fail closed: signalhooks cannot check where a user's own client connects.
+            error = (
+                "SIGNALHOOKS['BLOCK_PRIVATE_ADDRESSES'] is on but this hook has its own "
+                "http_client, whose connections cannot be guarded"
+            )
+            return Attempt(ok=False, retryable=False, error=error)
         transport = clients.http(self, self.http_client)
         try:
             response = await transport.request(
@@ -80,7 +109,7 @@ class HTTPTarget(TargetOptions):
                 body_limit=conf.get("RESPONSE_BODY_LIMIT"),
             )
         except TransportError as exc:
-            return Attempt(ok=False, retryable=True, error=str(exc))
+            return Attempt(ok=False, retryable=exc.retryable, error=str(exc))
         status = response.status
         excerpt = response.body.decode("utf-8", "replace")
         if 200 <= status < 300:
@@ -102,8 +131,14 @@ class HTTPTarget(TargetOptions):
     def prepare_headers(
         self, delivery: Delivery, body: bytes, headers: Mapping[str, str]
     ) -> Mapping[str, str]:
-        """Per-attempt headers (signing hooks in here); the base adds nothing."""
-        return headers
+        """Per-attempt headers: the Standard Webhooks ones when the hook has a ``secret``.
+
+        Called for every attempt, so ``webhook-timestamp`` is fresh on each retry while
+        ``webhook-id`` (the event id) stays the same.
+        """
+        if self.signer is None:
+            return headers
+        return {**headers, **self.signer.headers(delivery.event.id, body)}
 
 
 def _port(port: int | None) -> str:

@@ -2,17 +2,25 @@
 
 Batches are cut at 10 entries and 256 KiB. PublishBatch answers HTTP 200 even
 when some entries failed; those with ``SenderFault=false`` are retried alone.
+
+FIFO topics (ARN ending ``.fifo``) get ``MessageGroupId`` and
+``MessageDeduplicationId`` (the event id, so a retry of a publish that did
+succeed is dropped by SNS) and are *ordered*: the scheduler runs one batch at a
+time for them and puts retries back at the front of the queue, and batch chunks
+are published one after the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import ImproperlyConfigured
 
 from ..delivery import Delivery
 from ..events import Event
@@ -22,7 +30,14 @@ from .base import TargetOptions
 if TYPE_CHECKING:
     from ..clients import Clients
 
-__all__ = ["SEED_MESSAGE", "SNS_MAX_BYTES", "SNSMessage", "SNSTarget", "parse_topic_arn"]
+__all__ = [
+    "SEED_MESSAGE",
+    "SNS_MAX_BYTES",
+    "SNSMessage",
+    "SNSTarget",
+    "default_message_group_id",
+    "parse_topic_arn",
+]
 
 SEED_MESSAGE = "Django Signal triggered"
 SNS_MAX_BYTES = 262_144
@@ -45,8 +60,58 @@ _RETRYABLE_CODES = frozenset(
 )
 
 
+#: ``MessageGroupId``: 1-128 characters, alphanumeric and punctuation.
+_GROUP_ID = re.compile(r"""^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$""")
+#: Attributes kept when the body carries the whole event (small, useful for filter policies).
+_EVENT_BODY_ATTRIBUTES = ("Event", "InstanceId", "EventId", "Timestamp")
+
+MessageGroup = str | Callable[[Event], str]
+
+
 def parse_topic_arn(arn: str) -> re.Match[str] | None:
     return _ARN.match(arn)
+
+
+def default_message_group_id(event: Event) -> str:
+    """``app_label.Model:pk`` for model events (one row's events stay in order), else the name."""
+    if event.model is not None and event.instance_id is not None:
+        return f"{event.model}:{event.instance_id}"
+    return event.name
+
+
+def _check_options(
+    fifo: bool, message_body: object, message_group_id: object, max_in_flight: int | None
+) -> None:
+    if message_body not in ("seed", "event"):
+        raise ImproperlyConfigured(
+            f"SNSSignalHook: message_body= must be 'seed' (the fixed text, data in "
+            f"attributes) or 'event' (the event JSON), not {message_body!r}"
+        )
+    if message_group_id is not None:
+        if not fifo:
+            raise ImproperlyConfigured(
+                "SNSSignalHook: message_group_id= applies to FIFO topics (ARN ending .fifo) only"
+            )
+        if not (isinstance(message_group_id, str) and message_group_id) and not callable(
+            message_group_id
+        ):
+            raise ImproperlyConfigured(
+                "SNSSignalHook: message_group_id= must be a non-empty string or a callable "
+                f"taking the event, not {message_group_id!r}"
+            )
+    if fifo and max_in_flight is not None and max_in_flight > 1:
+        raise ImproperlyConfigured(
+            "SNSSignalHook: a FIFO topic is published one batch at a time to keep each "
+            f"message group in order; max_in_flight={max_in_flight} is not possible"
+        )
+
+
+def _valid_group_id(value: str) -> str:
+    # A pk or event name with characters SNS refuses (spaces, non-ASCII) or over 128
+    # chars is hashed: still one stable group per value, and the publish succeeds.
+    if _GROUP_ID.match(value):
+        return value
+    return "sha256-" + hashlib.sha256(value.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +130,21 @@ class SNSMessage:
         }
         return cls(message, attributes)
 
+    @classmethod
+    def event_body(cls, event: Event) -> SNSMessage:
+        """The whole event JSON (the HTTP body) as the message; only small attributes.
+
+        For subscribers that get no attributes (raw HTTP, Firehose) and for instances
+        too large to fit the attribute budget twice.
+        """
+        fields = event.fields()
+        attributes = {
+            name: {"DataType": "String", "StringValue": fields[name]}
+            for name in _EVENT_BODY_ATTRIBUTES
+            if fields.get(name)
+        }
+        return cls(event.json_body.decode(), attributes)
+
     @property
     def size(self) -> int:
         """Bytes SNS counts against its 256 KiB limit: body plus every attribute part."""
@@ -77,6 +157,8 @@ class SNSMessage:
 
 
 class SNSTarget(TargetOptions):
+    """One SNS topic. ``message_body``: ``"seed"`` (fixed text + attributes) or ``"event"``."""
+
     batch_size = SNS_MAX_BATCH
 
     def __init__(
@@ -87,19 +169,53 @@ class SNSTarget(TargetOptions):
         access_key: str | None,
         secret_key: str | None,
         endpoint_url: str | None,
+        message_body: str = "seed",
+        message_group_id: MessageGroup | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        self.fifo = topic_arn.endswith(".fifo")
+        _check_options(self.fifo, message_body, message_group_id, self.max_in_flight)
         self.topic_arn = topic_arn
         self.client_key = (region, access_key, secret_key, endpoint_url)
         self.name = f"SNS {topic_arn}"
+        self.message_body = message_body
+        # Read by the scheduler: one batch at a time, retries back at the front.
+        self.ordered = self.fifo
+        if self.fifo:
+            self.max_in_flight = 1
+        self.message_group_id = message_group_id
 
     def message_for(self, delivery: Delivery) -> SNSMessage:
         request: SNSMessage | None = delivery.request
-        return request if request is not None else SNSMessage.from_event(delivery.event)
+        return request if request is not None else self.default_message(delivery.event)
+
+    def default_message(self, event: Event) -> SNSMessage:
+        """The message for ``event`` per ``message_body`` (without hook overrides)."""
+        if self.message_body == "event":
+            return SNSMessage.event_body(event)
+        return SNSMessage.from_event(event)
+
+    def fifo_params(self, event: Event) -> dict[str, str]:
+        """``MessageGroupId`` / ``MessageDeduplicationId`` for a FIFO topic, else nothing."""
+        if not self.fifo:
+            return {}
+        chooser = self.message_group_id
+        if chooser is None:
+            group = default_message_group_id(event)
+        elif isinstance(chooser, str):
+            group = chooser
+        else:
+            group = str(chooser(event))
+        return {"MessageGroupId": _valid_group_id(group), "MessageDeduplicationId": event.id}
 
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
-        messages = [self.message_for(delivery) for delivery in batch]
+        try:
+            messages = [self.message_for(delivery) for delivery in batch]
+            extras = [self.fifo_params(delivery.event) for delivery in batch]
+        except Exception as exc:  # e.g. a message_group_id callable that raised
+            error = f"cannot build the message: {type(exc).__name__}: {exc}"
+            return [Attempt(ok=False, error=error)] * len(batch)
         results: list[Attempt | None] = [None] * len(batch)
         chunks: list[list[int]] = []
         chunk_bytes = 0
@@ -119,27 +235,48 @@ class SNSTarget(TargetOptions):
             chunk_bytes += size
         if chunks:
             client = await clients.sns_client(self.client_key)
-            outcomes = await asyncio.gather(
-                *(self._publish(client, [messages[i] for i in chunk]) for chunk in chunks)
-            )
+
+            def publish(chunk: list[int]) -> Any:
+                return self._publish(client, [(messages[i], extras[i]) for i in chunk])
+
+            if self.ordered:
+                # In order, and nothing after a chunk that must be retried: a later
+                # message of the same group must not overtake it.
+                outcomes = []
+                for number, chunk in enumerate(chunks):
+                    attempts = await publish(chunk)
+                    outcomes.append(attempts)
+                    if any(not a.ok and a.retryable for a in attempts):
+                        held = Attempt(
+                            ok=False, retryable=True, error="held back behind a failed message"
+                        )
+                        outcomes.extend([held] * len(rest) for rest in chunks[number + 1 :])
+                        break
+            else:
+                outcomes = list(await asyncio.gather(*(publish(chunk) for chunk in chunks)))
             for chunk, attempts in zip(chunks, outcomes, strict=True):
                 for index, attempt in zip(chunk, attempts, strict=True):
                     results[index] = attempt
         return [attempt for attempt in results if attempt is not None]
 
-    async def _publish(self, client: Any, messages: list[SNSMessage]) -> list[Attempt]:
+    async def _publish(
+        self, client: Any, items: list[tuple[SNSMessage, dict[str, str]]]
+    ) -> list[Attempt]:
+        messages = [message for message, _ in items]
         try:
-            if len(messages) == 1:
+            if len(items) == 1:
+                message, extra = items[0]
                 async with asyncio.timeout(self.timeout):
                     response = await client.publish(
                         TopicArn=self.topic_arn,
-                        Message=messages[0].message,
-                        MessageAttributes=messages[0].attributes,
+                        Message=message.message,
+                        MessageAttributes=message.attributes,
+                        **extra,
                     )
                 return [Attempt(ok=True, status=200, response=response.get("MessageId", ""))]
             entries = [
-                {"Id": str(i), "Message": m.message, "MessageAttributes": m.attributes}
-                for i, m in enumerate(messages)
+                {"Id": str(i), "Message": m.message, "MessageAttributes": m.attributes, **extra}
+                for i, (m, extra) in enumerate(items)
             ]
             async with asyncio.timeout(self.timeout):
                 response = await client.publish_batch(

@@ -5,24 +5,47 @@ several times the throughput of httpx 0.28's pool under concurrency (see the
 README). ``HttpxTransport`` serves users who pass their own configured
 ``httpx.AsyncClient`` (proxies, mTLS, auth, test transports). Neither follows
 redirects: a 3xx is a failed delivery, as in the Standard Webhooks world.
+
+TLS certificates are verified by default. A hook's ``ssl_context=`` (a CA bundle,
+a client certificate) is passed to aiohttp per request; for a user's own httpx
+client, configure ``verify=`` / ``cert=`` on that client.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 import httpx
+from yarl import URL
 
-__all__ = ["AiohttpTransport", "HTTPResponse", "HTTPTransport", "HttpxTransport", "TransportError"]
+from .guard import BlockedAddressError, GuardedResolver, check_host
+
+__all__ = [
+    "AiohttpTransport",
+    "BoundSSLTransport",
+    "HTTPResponse",
+    "HTTPTransport",
+    "HttpxTransport",
+    "TransportError",
+]
 
 USER_AGENT = "signalhooks/1.0"
 
 
 class TransportError(Exception):
-    """The request got no HTTP answer (refused, reset, DNS, timeout). Always retryable."""
+    """The request got no HTTP answer (refused, reset, DNS, timeout).
+
+    Retryable, except when ``retryable=False`` (the SSRF guard refused the address:
+    trying again cannot help).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +74,27 @@ class HTTPTransport(Protocol):
 
 
 class AiohttpTransport:
-    """One pooled ``aiohttp.ClientSession`` per process (created lazily on the loop)."""
+    """One pooled ``aiohttp.ClientSession`` per process (created lazily on the loop).
 
-    def __init__(self, *, limit: int) -> None:
+    With ``block_private=True`` the session resolves through
+    :class:`~signalhooks.transports.guard.GuardedResolver` and IP-literal URLs are
+    checked too: loopback/private/link-local/metadata targets fail, not retried.
+    """
+
+    def __init__(self, *, limit: int, block_private: bool = False) -> None:
         self._limit = limit
+        self._block_private = block_private
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=0, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=0,
+                ttl_dns_cache=300,
+                resolver=GuardedResolver() if self._block_private else None,
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=False
             )
@@ -76,11 +110,14 @@ class AiohttpTransport:
         content: bytes,
         timeout: float,
         body_limit: int,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> HTTPResponse:
         client_timeout = self._timeouts.get(timeout)
         if client_timeout is None:
             client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
         try:
+            if self._block_private:
+                check_host(URL(url).host or "")
             async with self._get_session().request(
                 method,
                 url,
@@ -89,11 +126,24 @@ class AiohttpTransport:
                 data=content,
                 timeout=client_timeout,
                 allow_redirects=False,
+                ssl=ssl_context if ssl_context is not None else True,
             ) as response:
-                body = await response.content.read(body_limit)
+                # read(n) may return less than is there; loop up to the cap, never beyond.
+                body = b""
+                while len(body) < body_limit:
+                    chunk = await response.content.read(body_limit - len(body))
+                    if not chunk:
+                        break
+                    body += chunk
                 return HTTPResponse(response.status, response.headers, body)
+        except BlockedAddressError as exc:
+            raise TransportError(str(exc), retryable=False) from None
         except TimeoutError:
             raise TransportError(f"timed out after {timeout:g}s") from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, BlockedAddressError):
+                raise TransportError(str(exc.os_error), retryable=False) from None
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
         except aiohttp.ClientError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -101,6 +151,42 @@ class AiohttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class BoundSSLTransport:
+    """The shared aiohttp transport, with one hook's ``ssl_context`` on every request.
+
+    Owns nothing: closing the shared transport is its owner's job.
+    """
+
+    def __init__(self, inner: AiohttpTransport, ssl_context: ssl.SSLContext) -> None:
+        self._inner = inner
+        self._ssl_context = ssl_context
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        content: bytes,
+        timeout: float,
+        body_limit: int,
+    ) -> HTTPResponse:
+        return await self._inner.request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            content=content,
+            timeout=timeout,
+            body_limit=body_limit,
+            ssl_context=self._ssl_context,
+        )
+
+    async def aclose(self) -> None:
+        pass
 
 
 class HttpxTransport:
@@ -165,6 +251,11 @@ class HttpxTransport:
             self._client = None
 
 
-def default_httpx_client(limit: int) -> httpx.AsyncClient:
+def default_httpx_client(
+    limit: int, ssl_context: ssl.SSLContext | None = None
+) -> httpx.AsyncClient:
     """The client used when ``HTTP_TRANSPORT = "httpx"`` and none was given."""
-    return httpx.AsyncClient(limits=httpx.Limits(max_connections=limit))
+    return httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=limit),
+        verify=ssl_context if ssl_context is not None else True,
+    )

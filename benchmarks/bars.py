@@ -1,0 +1,200 @@
+"""The issue's bars, evaluated from per-repetition phase results.
+
+Ratios are computed per repetition (both sides measured back to back) and the median is
+reported. ``--smoke`` gates on a clear margin below each bar (``smoke``) so a noisy CI
+machine does not flake; a full run gates on the bar itself.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Runs = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class BarResult:
+    name: str
+    bar: str
+    measured: str
+    ratio: float | None
+    status: str  # PASS, FAIL, INFO or ERROR
+    gate_failed: bool = False
+
+
+def _ok(run: dict[str, Any]) -> bool:
+    return "error" not in run and run.get("complete", True) is not False
+
+
+def median_of(runs: Runs, key: str, fld: str) -> float | None:
+    values = [r[fld] for r in runs.get(key, []) if _ok(r) and r.get(fld) is not None]
+    return statistics.median(values) if values else None
+
+
+def paired(
+    runs: Runs, a: str, b: str, fn: Callable[[dict[str, Any], dict[str, Any]], float]
+) -> float | None:
+    """Median over repetitions of ``fn(a_run, b_run)`` for runs measured back to back."""
+    values = [
+        fn(x, y)
+        for x, y in zip(runs.get(a, []), runs.get(b, []), strict=False)
+        if _ok(x) and _ok(y)
+    ]
+    return statistics.median(values) if values else None
+
+
+def first_error(runs: Runs, *keys: str) -> str | None:
+    for key in keys:
+        for run in runs.get(key, []):
+            if "error" in run:
+                return f"{key}: {run['error']}"[:160]
+            if run.get("complete") is False:
+                return f"{key}: incomplete ({run.get('sink_count')} of expected delivered)"
+        if key not in runs:
+            return f"{key}: not run"
+    return None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A bar: ``value >= target`` (higher) or ``<= target``; ``smoke`` is the CI margin."""
+
+    name: str
+    bar: str
+    target: float
+    smoke: float
+    higher: bool
+    is_ratio: bool = True  # else the Ratio column shows value / target
+
+
+def judge(
+    gate: Gate, value: float | None, measured: str, error: str | None, smoke: bool
+) -> BarResult:
+    if value is None:
+        return BarResult(gate.name, gate.bar, error or "no data", None, "ERROR", True)
+    limit = gate.smoke if smoke else gate.target
+    if gate.higher:
+        passed, gate_failed = value >= gate.target, value < limit
+    else:
+        passed, gate_failed = value <= gate.target, value > limit
+    status = "PASS" if passed else "FAIL"
+    ratio = value if gate.is_ratio else value / gate.target
+    return BarResult(gate.name, gate.bar, measured, ratio, status, gate_failed)
+
+
+def info(
+    name: str, value: float | None, measured: str, bar: str = "(info)", ratio: bool = True
+) -> BarResult:
+    """A reported figure without a gate; ``ratio=False`` leaves the Ratio column empty."""
+    status = "INFO" if value is not None else "ERROR"
+    return BarResult(name, bar, measured, value if ratio else None, status)
+
+
+def _fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _rate_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    return float(a["rate"] / b["rate"])
+
+
+def _cpu_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    return float(a["cpu_per_delivery_us"] / b["cpu_per_delivery_us"])
+
+
+THROUGHPUT = Gate("Throughput vs raw aiohttp", ">= 0.60x", 0.60, 0.45, True)
+CPU = Gate("CPU per delivery vs raw", "<= 2.0x", 2.0, 2.6, False)
+FANOUT = Gate("Fan-out asend, 100 targets @50ms", "<= 65 ms", 65.0, 100.0, False, False)
+CALLER = {
+    50: Gate("Caller cost p50, 10 hooks", "<= 100 us", 100.0, 250.0, False, False),
+    99: Gate("Caller cost p99, 10 hooks", "<= 1000 us", 1000.0, 2500.0, False, False),
+}
+SNS = Gate("SNS batched vs 1 Publish/event", ">= 5x", 5.0, 3.5, True)
+
+
+def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
+    out: list[BarResult] = []
+    raw, sh = "throughput/raw_aiohttp", "throughput/signalhooks"
+    err = first_error(runs, sh, raw)
+    rates = f"{_fmt(median_of(runs, sh, 'rate'))}/s vs {_fmt(median_of(runs, raw, 'rate'))}/s"
+    out.append(judge(THROUGHPUT, paired(runs, sh, raw, _rate_ratio), rates, err, smoke))
+    us = "cpu_per_delivery_us"
+    cpu = f"{_fmt(median_of(runs, sh, us))} us vs {_fmt(median_of(runs, raw, us))} us raw"
+    out.append(judge(CPU, paired(runs, sh, raw, _cpu_ratio), cpu, err, smoke))
+    for key, label in (
+        ("throughput/signalhooks_httpx", "user httpx client"),
+        ("throughput/signalhooks_transport_httpx", "HTTP_TRANSPORT=httpx"),
+        ("throughput/raw_httpx", "raw httpx client"),
+    ):
+        if key in runs:
+            ratio = paired(runs, key, raw, _rate_ratio)
+            rate = f"{_fmt(median_of(runs, key, 'rate'))}/s ({_fmt(ratio, '.2f')}x raw)"
+            out.append(info(f"Throughput, {label}", ratio, rate, "(info) vs 0.60x"))
+    key = "fanout/asend/100"
+    value = median_of(runs, key, "median_ms")
+    floor = median_of(runs, "fanout/raw_aiohttp/100", "median_ms")
+    text = f"{_fmt(value, '.1f')} ms (raw aiohttp gather {_fmt(floor, '.1f')} ms)"
+    out.append(judge(FANOUT, value, text, first_error(runs, key), smoke))
+    sync = median_of(runs, "fanout/sync/100", "median_ms")
+    out.append(
+        info("Fan-out save() -> 100th arrival", sync, f"{_fmt(sync, '.1f')} ms", ratio=False)
+    )
+    seq = median_of(runs, "fanout/sequential/100", "median_ms")
+    out.append(info("Fan-out 0.1.1 sequential, 100", seq, f"{_fmt(seq)} ms", ratio=False))
+    key = "caller/signalhooks"
+    for q, gate in CALLER.items():
+        value = median_of(runs, key, f"cost_p{q}_us")
+        loaded = median_of(runs, key, f"with_p{q}_us")
+        text = f"{_fmt(value, '.1f')} us (send() {_fmt(loaded, '.1f')} us)"
+        out.append(judge(gate, value, text, first_error(runs, key), smoke))
+    raw_sns, sh_sns = "sns/raw_aiobotocore", "sns/signalhooks"
+    a, b = median_of(runs, sh_sns, "rate"), median_of(runs, raw_sns, "rate")
+    err = first_error(runs, sh_sns, raw_sns)
+    text = f"{_fmt(a)} msg/s vs {_fmt(b)} msg/s"
+    out.append(judge(SNS, paired(runs, sh_sns, raw_sns, _rate_ratio), text, err, smoke))
+    for run in runs.get("sns/signalhooks_retry5pct", [])[:1]:
+        done = f"{run.get('sink_count')}/{run.get('events')} delivered"
+        text = run.get("error") or f"{done}, {run.get('sink_failed_entries')} entries retried"
+        ratio = run["sink_count"] / run["events"] if "sink_count" in run else None
+        out.append(info("SNS with 5% entry failures", ratio, str(text)[:120], "all delivered"))
+    out.append(_memory(runs, smoke))
+    seq_rate = median_of(runs, "throughput/sequential", "rate")
+    sh_rate = median_of(runs, sh, "rate")
+    speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
+    text = f"{_fmt(seq_rate)}/s; signalhooks {_fmt(speedup, '.1f')}x that"
+    out.append(info("Peer: 0.1.1 sequential throughput", speedup, text))
+    cost = median_of(runs, "caller/sequential", "cost_p50_us")
+    ms = None if cost is None else cost / 1000
+    text = f"{_fmt(ms, ',.1f')} ms per save()"
+    out.append(info("Peer: 0.1.1 caller cost p50", ms, text, ratio=False))
+    return out
+
+
+def _memory(runs: Runs, is_smoke: bool) -> BarResult:
+    key = "memory/signalhooks"
+    run = (runs.get(key) or [{"error": "not run"}])[0]
+    if not _ok(run):
+        return BarResult(
+            "Memory, 100k events stalled",
+            "<= 150 MB or bounded",
+            str(run.get("error"))[:120],
+            None,
+            "ERROR",
+            True,
+        )
+    growth, dropped = float(run["rss_growth_mb"]), int(run.get("dropped") or 0)
+    measured = f"+{growth:.0f} MB RSS, {dropped:,} dropped, {run['send_us_per_call']:.0f} us/send"
+    # The bound "kicks in" only if it dropped events; otherwise RSS must fit the budget.
+    passed = growth <= 150 or dropped > 0
+    gate_failed = not (growth <= (300 if is_smoke else 150) or dropped > 0)
+    return BarResult(
+        "Memory, 100k events stalled",
+        "<= 150 MB or bounded",
+        measured,
+        growth / 150,
+        "PASS" if passed else "FAIL",
+        gate_failed,
+    )

@@ -1,0 +1,24 @@
+"""Settings of the outbox benchmark: PostgreSQL database ``BENCH_OUTBOX_DB`` on 127.0.0.1."""
+
+import json
+import os
+
+SECRET_KEY = "signalhooks-bench"
+USE_TZ = True
+INSTALLED_APPS = ["django.contrib.contenttypes", "signalhooks", "benchmarks.outboxapp"]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"),
+        "HOST": os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1"),
+        "USER": os.environ.get("BENCH_OUTBOX_USER", "postgres"),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SIGNALHOOKS = {"TIMEOUT": 10.0, **json.loads(os.environ.get("BENCH_SIGNALHOOKS", "{}"))}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": "WARNING"}},
+    "loggers": {"signalhooks": {"handlers": ["console"], "level": "WARNING"}},
+}

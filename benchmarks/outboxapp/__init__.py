@@ -1,0 +1,1 @@
+"""Durable hooks of the outbox benchmark (``phase_outbox``)."""

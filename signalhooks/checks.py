@@ -1,0 +1,231 @@
+"""Django system checks (``manage.py check``): misconfiguration found before traffic is.
+
+Constructors already reject what they can see (``ImproperlyConfigured``); these
+checks cover what only the settings and the finished project reveal.
+
+========================  =====================================================
+``signalhooks.E001``      ``SIGNALHOOKS`` is not a dict
+``signalhooks.E002``      ``SIGNALHOOKS`` has a key signalhooks does not know
+``signalhooks.E003``      a ``SIGNALHOOKS`` value has the wrong type or range
+``signalhooks.E004``      ``HTTP_TRANSPORT="httpx"`` but httpx cannot be imported
+``signalhooks.E005``      an HTTP hook's URL is not an http(s) URL with a host
+``signalhooks.E006``      an HTTP hook's method cannot carry the JSON body
+``signalhooks.E007``      an SNS hook's topic ARN is malformed
+``signalhooks.E008``      a durable hook, but ``"signalhooks"`` not in ``INSTALLED_APPS``
+``signalhooks.W001``      a hook is connected to no signal, so it never fires
+``signalhooks.W002``      a durable hook, but the outbox migrations are not applied
+========================  =====================================================
+
+W002 queries the database, so like Django's own database checks it runs only
+with ``manage.py check --database default`` (and before ``migrate``). It is a
+warning, not an error, because an error would stop ``migrate`` itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connections, router
+from django.dispatch import Signal
+
+from . import conf
+from .wiring import all_signals, receiver_owners, signal_names
+
+__all__ = ["register_checks"]
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+_registered = False
+
+
+def register_checks() -> None:
+    """Register the checks once (called on import of ``signalhooks`` and from ``ready()``)."""
+    global _registered
+    if _registered:
+        return
+    register("signalhooks")(check_settings)
+    register("signalhooks")(check_hooks)
+    register("signalhooks", Tags.database)(check_outbox_migrations)
+    _registered = True
+
+
+# -- settings ---------------------------------------------------------------------
+
+
+def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
+    """E001-E004: the ``SIGNALHOOKS`` dict, validated by :func:`signalhooks.conf.validate`."""
+    user = getattr(settings, "SIGNALHOOKS", {})
+    if not isinstance(user, dict):
+        return [
+            Error(
+                conf.validate(user)[0],
+                hint='Use a dict, e.g. SIGNALHOOKS = {"TIMEOUT": 5.0}.',
+                id="signalhooks.E001",
+            )
+        ]
+    errors = []
+    reported = set()
+    for key, value in user.items():
+        for problem in conf.validate({key: value}):
+            reported.add(problem)
+            if key not in conf.DEFAULTS:
+                hint = "Remove it or fix its spelling; every setting is listed in the README."
+                errors.append(Error(problem, hint=hint, id="signalhooks.E002"))
+            else:
+                hint = f"The default is {conf.DEFAULTS[key]!r}."
+                errors.append(Error(problem, hint=hint, id="signalhooks.E003"))
+    for problem in conf.validate(user):  # rules about several settings together
+        if problem not in reported:
+            hint = "These settings cannot be combined; change one of them."
+            errors.append(Error(problem, hint=hint, id="signalhooks.E003"))
+    if user.get("HTTP_TRANSPORT") == "httpx":
+        try:
+            importlib.import_module("httpx")
+        except ImportError as exc:
+            errors.append(
+                Error(
+                    f'SIGNALHOOKS["HTTP_TRANSPORT"] is "httpx" but httpx cannot be imported: {exc}',
+                    hint='pip install httpx, or use the default "aiohttp".',
+                    id="signalhooks.E004",
+                )
+            )
+    return errors
+
+
+# -- hooks ----------------------------------------------------------------------------
+
+
+def check_hooks(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E005-E008 and W001 for every hook created in this process."""
+    from .hooks import _check_url, all_hooks
+    from .targets.http import HTTPTarget
+    from .targets.sns import SNSTarget, parse_topic_arn
+
+    hooks = all_hooks()
+    messages: list[CheckMessage] = []
+    for hook in hooks:
+        target = hook.target
+        if isinstance(target, HTTPTarget):
+            try:
+                _check_url(repr(hook), target.url)
+            except ImproperlyConfigured as exc:
+                messages.append(
+                    Error(
+                        str(exc),
+                        hint="Give request_url as https://host/path (http:// for local receivers).",
+                        obj=hook,
+                        id="signalhooks.E005",
+                    )
+                )
+            if str(target.method).upper() not in _BODY_METHODS:
+                messages.append(
+                    Error(
+                        f"{hook!r}: HTTP method {target.method!r} cannot carry the JSON body.",
+                        hint="Use request_method='post' (the default), 'put' or 'patch'.",
+                        obj=hook,
+                        id="signalhooks.E006",
+                    )
+                )
+        elif isinstance(target, SNSTarget) and not (
+            isinstance(target.topic_arn, str) and parse_topic_arn(target.topic_arn)
+        ):
+            messages.append(
+                Error(
+                    f"{hook!r}: {target.topic_arn!r} is not an SNS topic ARN.",
+                    hint="The form is arn:aws:sns:<region>:<12-digit account>:<topic name>.",
+                    obj=hook,
+                    id="signalhooks.E007",
+                )
+            )
+    if any(_is_durable(hook) for hook in hooks) and not apps.is_installed("signalhooks"):
+        messages.append(
+            Error(
+                "Durable hooks store events in the outbox table, but 'signalhooks' is not "
+                "in INSTALLED_APPS.",
+                hint="Add 'signalhooks' to INSTALLED_APPS and run manage.py migrate.",
+                id="signalhooks.E008",
+            )
+        )
+    unconnected = {id(hook): hook for hook in hooks}
+    _discard_connected(unconnected, signal_names())
+    if unconnected:  # rare: only then pay for a walk over every live object
+        _discard_connected(unconnected, all_signals())
+    for hook in unconnected.values():
+        messages.append(
+            Warning(
+                f"{hook!r} is connected to no signal, so it never delivers anything.",
+                hint="Connect it, e.g. post_save.connect(hook, sender=MyModel), in your "
+                "AppConfig.ready(); connect hook.async_receiver for signals sent with asend().",
+                obj=hook,
+                id="signalhooks.W001",
+            )
+        )
+    return messages
+
+
+def _is_durable(hook: object) -> bool:
+    durable = getattr(hook, "durable", None)
+    if durable is None:
+        try:
+            durable = conf.get("DURABLE")
+        except ImproperlyConfigured:  # reported by check_settings
+            durable = False
+    return bool(durable)
+
+
+def _discard_connected(hooks: dict[int, Any], signals: Iterable[Signal]) -> None:
+    for signal in signals:
+        if not hooks:
+            return
+        for owner in receiver_owners(signal):
+            hooks.pop(owner, None)
+
+
+# -- durable outbox -----------------------------------------------------------------
+
+
+def check_outbox_migrations(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[Warning]:
+    """W002: durable hooks exist and the outbox migrations are not all applied."""
+    from .hooks import all_hooks
+
+    if not databases or not apps.is_installed("signalhooks"):
+        return []
+    if not any(_is_durable(hook) for hook in all_hooks()):
+        return []
+    from django.db.migrations.loader import MigrationLoader
+
+    warnings = []
+    for alias in databases:
+        if not router.allow_migrate(alias, "signalhooks"):
+            continue
+        try:
+            loader = MigrationLoader(connections[alias], ignore_no_migrations=True)
+        except DatabaseError:  # no database to look at: nothing we can say
+            continue
+        applied = loader.applied_migrations or {}
+        missing = sorted(
+            name
+            for app, name in loader.graph.nodes
+            if app == "signalhooks" and (app, name) not in applied
+        )
+        if missing:
+            warnings.append(
+                Warning(
+                    f"Durable hooks need the outbox table, but these signalhooks migrations are "
+                    f"not applied to database {alias!r}: {', '.join(missing)}.",
+                    hint=f"Run: python manage.py migrate signalhooks --database {alias}",
+                    id="signalhooks.W002",
+                )
+            )
+    return warnings

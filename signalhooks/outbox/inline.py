@@ -1,0 +1,194 @@
+"""The caller's side of durable delivery: write the row, then try at once in process.
+
+:func:`accept_durable` runs in the caller's thread, inside the caller's transaction:
+the row is inserted on the instance's database alias *before* commit, so the commit
+makes it visible and a rollback removes it. The row is written with a short lease
+held by this process; after commit the in-process engine makes the first attempt.
+Its outcome is written by one background thread (Django forbids the ORM on a
+thread that runs an event loop), in batches. If the process dies first, the lease
+runs out and a worker sends the row: at-least-once, receivers dedupe on the event id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import InvalidStateError
+from dataclasses import replace
+from functools import partial
+
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
+from django.utils import timezone
+
+from .. import conf
+from ..delivery import Delivery
+from ..engine import get_engine
+from ..outcome import counters, report
+from ..results import Attempt
+from .schedule import Decision, first_delay
+
+__all__ = ["DurableDelivery", "accept_durable"]
+
+logger = logging.getLogger("signalhooks")
+BATCH_MAX = 1000
+
+
+class DurableDelivery(Delivery):
+    """A delivery backed by an outbox row; the scheduler hands every attempt back to us."""
+
+    __slots__ = ("row_id", "using")
+
+    row_id: int
+    using: str
+
+    def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
+        _writer.put((self, attempt, done))
+        return True
+
+
+def accept_durable(delivery: Delivery) -> None:
+    """Insert the outbox row in the current transaction; try the delivery after commit.
+
+    Raises what the database raises: a durable event that cannot be stored must fail
+    the transaction rather than commit without it.
+    """
+    from .store import build_row, insert
+
+    using = delivery.event.using or DEFAULT_DB_ALIAS
+    delay = first_delay()
+    engine = get_engine()
+    # The in-process attempt is only the fast path: with a full queue (or a first
+    # delay in the schedule) the row is left to the workers instead of being dropped.
+    inline = delay == 0 and counters.pending < engine.max_queue
+    lease = float(conf.get("DURABLE_LEASE")) if inline else None
+    row = build_row(delivery, timezone.now(), lease=lease, locked_by=_inline_owner(), delay=delay)
+    insert(row, using)
+    if not inline:
+        if delivery.waiter is not None:  # async_receiver: nothing will happen in process
+            note = "stored in the outbox; signalhooks_worker delivers it"
+            delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+        return
+    durable = DurableDelivery(
+        delivery.event, delivery.target, delivery.owner, delivery.request, delivery.waiter
+    )
+    durable.row_id = row.pk
+    durable.using = using
+    if transaction.get_connection(using).in_atomic_block:
+        transaction.on_commit(partial(engine.accept, durable), using=using, robust=True)
+    else:
+        engine.accept(durable)
+
+
+_owner: tuple[int, str] | None = None
+
+
+def _inline_owner() -> str:
+    """The lease holder name of this process (new after fork)."""
+    global _owner
+    if _owner is None or _owner[0] != os.getpid():
+        from .store import owner_id
+
+        _owner = (os.getpid(), owner_id("inline"))
+    return _owner[1]
+
+
+Item = tuple[DurableDelivery, Attempt, Callable[[], None]]
+
+
+class _Writer:
+    """One daemon thread that records in-process outcomes, many rows per transaction."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def put(self, item: Item) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._run, name="signalhooks-outbox", daemon=True
+                    )
+                    self._thread.start()
+        self._queue.put(item)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < BATCH_MAX:
+                    batch.append(self._queue.get_nowait())
+            try:
+                self._write(batch)
+            except Exception:  # never let the thread die: the next batch may succeed
+                logger.exception("signalhooks outbox: recording %d outcomes failed", len(batch))
+            # Like the end of a request: honours CONN_MAX_AGE (0 = close now), so an idle
+            # process holds no connection (and test databases can be dropped).
+            close_old_connections()
+
+    def _write(self, batch: list[Item]) -> None:
+        by_alias: dict[str, list[Item]] = {}
+        for item in batch:
+            by_alias.setdefault(item[0].using, []).append(item)
+        owner = _inline_owner()
+        for using, items in by_alias.items():
+            rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
+            try:
+                decisions = _record_with_retry(using, owner, rows)
+            except Exception as exc:
+                # The row keeps its lease; a worker retries it when the lease runs out.
+                logger.error(
+                    "signalhooks outbox: could not record %d outcomes on %r (%s); the worker "
+                    "will retry those rows after their lease",
+                    len(items),
+                    using,
+                    exc,
+                )
+                decisions = [Decision("pending", None, str(exc)) for _ in items]
+            for (delivery, attempt, _), decision in zip(items, decisions, strict=True):
+                _settle(delivery, attempt, decision)
+        for done in {item[2] for item in batch}:
+            done()
+
+
+def _record_with_retry(
+    using: str, owner: str, rows: list[tuple[int, int, Attempt]]
+) -> list[Decision]:
+    from .store import record
+
+    try:
+        return record(using, owner, rows)
+    except Exception:
+        # A connection dropped while idle (database restart, CONN_MAX_AGE): reconnect once.
+        connections[using].close()
+        return record(using, owner, rows)
+
+
+def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> None:
+    result = delivery.result(attempt)
+    if decision.final:
+        report(result, delivery.owner)
+    else:
+        counters.hand_off()
+        when = decision.next_attempt_at
+        note = f"; the outbox worker retries it at {when.isoformat()}" if when else ""
+        result = replace(result, error=f"{result.error}{note}")
+    if delivery.waiter is not None:
+        with contextlib.suppress(InvalidStateError):
+            delivery.waiter.set_result(result)
+
+
+_writer = _Writer()
+
+
+def _after_fork_in_child() -> None:
+    global _writer
+    _writer = _Writer()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

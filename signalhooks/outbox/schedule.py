@@ -1,0 +1,61 @@
+"""The durable retry schedule: what an attempt's outcome does to its row (pure, no I/O)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .. import conf
+from ..results import Attempt
+
+__all__ = ["Decision", "decide", "first_delay", "schedule"]
+
+#: Each delay is spread by +-10% so that rows that failed together do not retry together.
+JITTER = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The row's next state after one attempt."""
+
+    status: str  # OutboxDelivery.PENDING / DELIVERED / DEAD
+    next_attempt_at: datetime | None  # set when status is pending
+    error: str  # "" when delivered
+
+    @property
+    def final(self) -> bool:
+        return self.status != "pending"
+
+
+def schedule() -> Sequence[float]:
+    """``SIGNALHOOKS["DURABLE_RETRY_SCHEDULE"]``; default Svix's: 0, 5 s, 5 min, 30 min, 2 h,
+    5 h, 10 h, 10 h."""
+    value: Sequence[float] = conf.get("DURABLE_RETRY_SCHEDULE")
+    return value
+
+
+def first_delay() -> float:
+    """Seconds before the first attempt (``schedule[0]``, normally 0: at once)."""
+    return float(schedule()[0])
+
+
+def decide(attempts_made: int, attempt: Attempt, now: datetime) -> Decision:
+    """Delivered, dead, or pending until ``schedule[attempts_made]`` (or Retry-After) from now.
+
+    ``attempts_made`` counts this attempt. Retry-After is honoured as a lower bound
+    (capped by ``RETRY_AFTER_MAX``): the schedule may wait longer, never shorter.
+    """
+    if attempt.ok:
+        return Decision("delivered", None, "")
+    error = attempt.error or (f"HTTP {attempt.status}" if attempt.status else "failed")
+    steps = schedule()
+    if not attempt.retryable:
+        return Decision("dead", None, f"{error} (not retryable)")
+    if attempts_made >= len(steps):
+        return Decision("dead", None, f"{error} (gave up after {attempts_made} attempts)")
+    delay = float(steps[attempts_made]) * random.uniform(1 - JITTER, 1 + JITTER)
+    if attempt.retry_after is not None:
+        delay = max(delay, min(attempt.retry_after, float(conf.get("RETRY_AFTER_MAX"))))
+    return Decision("pending", now + timedelta(seconds=delay), error)

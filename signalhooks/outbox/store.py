@@ -1,0 +1,208 @@
+"""Every query the outbox makes. Synchronous: call from a thread, never from a loop.
+
+Writes that settle a claimed row are conditional on ``locked_by`` still naming the
+writer and the row still pending: a worker whose lease ran out (and whose rows were
+claimed again) cannot overwrite the newer owner's outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from ..delivery import Delivery
+from ..results import Attempt
+from .codec import encode, hook_key
+from .models import OutboxDelivery
+from .schedule import Decision, decide
+
+__all__ = [
+    "ClaimedRow",
+    "build_row",
+    "claim",
+    "insert",
+    "mark_dead",
+    "owner_id",
+    "prune",
+    "record",
+    "renew",
+    "requeue",
+]
+
+ERROR_MAX = 2000
+PENDING, DELIVERED, DEAD = OutboxDelivery.PENDING, OutboxDelivery.DELIVERED, OutboxDelivery.DEAD
+
+
+def owner_id(kind: str) -> str:
+    """``kind:host:pid:random`` — who holds a lease, shown in the admin."""
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
+
+
+def build_row(
+    delivery: Delivery, now: datetime, *, lease: float | None, locked_by: str, delay: float
+) -> OutboxDelivery:
+    """An unsaved row for ``delivery``; ``lease`` set = the in-process engine tries it first."""
+    event = delivery.event
+    row = OutboxDelivery(
+        event_id=event.id,
+        event_name=event.name[:255],
+        hook_key=hook_key(delivery.owner),
+        target=delivery.target.name[:255],
+        payload=encode(event, delivery.request),
+        created_at=now,
+    )
+    if lease is not None:
+        row.lease_until = row.next_attempt_at = now + timedelta(seconds=lease)
+        row.locked_by = locked_by
+    else:
+        row.next_attempt_at = now + timedelta(seconds=delay)
+    return row
+
+
+def insert(row: OutboxDelivery, using: str) -> None:
+    """INSERT without ``Model.save()``: no pre_save/post_save for the outbox row.
+
+    Signals would reach hooks connected to every model (an outbox row per outbox row,
+    for ever) and would end the per-dispatch snapshot memo of the model being saved.
+    """
+    OutboxDelivery.objects.using(using).bulk_create([row])
+    if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
+        row.pk = (
+            OutboxDelivery.objects.using(using)
+            .filter(event_id=row.event_id, hook_key=row.hook_key)
+            .values_list("pk", flat=True)
+            .last()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    id: int
+    hook_key: str
+    target: str
+    payload: str
+    attempts: int
+
+
+def claim(using: str, worker: str, batch: int, lease: float) -> list[ClaimedRow]:
+    """Lease up to ``batch`` due rows to ``worker`` in one short transaction.
+
+    ``FOR UPDATE SKIP LOCKED`` lets any number of workers run this at once without
+    waiting on, or taking, each other's rows (PostgreSQL, MySQL 8, MariaDB 10.6+;
+    SQLite has no row locks, hence one worker there). The lease is also the row's
+    next due time, so an abandoned row comes back by itself.
+    """
+    now = timezone.now()
+    until = now + timedelta(seconds=lease)
+    rows = OutboxDelivery.objects.using(using)
+    with transaction.atomic(using=using):
+        found = list(
+            rows.select_for_update(skip_locked=True)
+            .filter(status=PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("id", "hook_key", "target", "payload", "attempts")[:batch]
+        )
+        if found:
+            rows.filter(pk__in=[r[0] for r in found]).update(
+                locked_by=worker, lease_until=until, next_attempt_at=until
+            )
+    return [ClaimedRow(*r) for r in found]
+
+
+def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
+    """Extend the lease of rows still being worked on (``lease_until`` unset = settled)."""
+    if not ids:
+        return 0
+    until = timezone.now() + timedelta(seconds=lease)
+    return (
+        OutboxDelivery.objects.using(using)
+        .filter(pk__in=ids, locked_by=worker, status=PENDING, lease_until__isnull=False)
+        .update(lease_until=until, next_attempt_at=until)
+    )
+
+
+def record(using: str, locked_by: str, items: Sequence[tuple[int, int, Attempt]]) -> list[Decision]:
+    """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
+
+    Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
+    one ``bulk_update``; all in one transaction.
+    """
+    now = timezone.now()
+    decisions = [decide(made, attempt, now) for _, made, attempt in items]
+    mine = OutboxDelivery.objects.using(using).filter(locked_by=locked_by, status=PENDING)
+    delivered: dict[int | None, list[int]] = {}
+    failed: list[OutboxDelivery] = []
+    for (row_id, made, attempt), decision in zip(items, decisions, strict=True):
+        if decision.status == DELIVERED:
+            delivered.setdefault(attempt.status, []).append(row_id)
+            continue
+        failed.append(
+            OutboxDelivery(
+                id=row_id,
+                status=decision.status,
+                attempts=made,
+                next_attempt_at=decision.next_attempt_at or now,
+                lease_until=None,
+                last_error=decision.error[:ERROR_MAX],
+                last_status=attempt.status,
+            )
+        )
+    with transaction.atomic(using=using):
+        for status, ids in delivered.items():
+            mine.filter(pk__in=ids).update(
+                status=DELIVERED,
+                attempts=F("attempts") + 1,
+                delivered_at=now,
+                last_status=status,
+                last_error="",
+                lease_until=None,
+            )
+        if failed:
+            fields = ["status", "attempts", "next_attempt_at", "lease_until"]
+            mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
+    return decisions
+
+
+def mark_dead(using: str, locked_by: str, items: Iterable[tuple[int, str]]) -> None:
+    """Rows that cannot be sent at all (bad payload, unknown hook): dead, with the reason."""
+    rows = [
+        OutboxDelivery(id=row_id, status=DEAD, last_error=error[:ERROR_MAX], lease_until=None)
+        for row_id, error in items
+    ]
+    if rows:
+        OutboxDelivery.objects.using(using).filter(locked_by=locked_by).bulk_update(
+            rows, ["status", "last_error", "lease_until"], batch_size=500
+        )
+
+
+def requeue(rows: QuerySet[OutboxDelivery]) -> int:
+    """Make ``rows`` due now with a fresh schedule (attempts reset; last error kept)."""
+    return rows.update(
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        lease_until=None,
+        locked_by="",
+        delivered_at=None,
+    )
+
+
+def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> int:
+    """Delete delivered rows (and dead ones, if asked) older than ``days``, in chunks."""
+    cutoff = timezone.now() - timedelta(days=days)
+    rows = OutboxDelivery.objects.using(using)
+    old = rows.filter(status=DELIVERED, delivered_at__lt=cutoff)
+    if dead:
+        old = old | rows.filter(status=DEAD, created_at__lt=cutoff)
+    total = 0
+    while ids := list(old.values_list("pk", flat=True)[:chunk]):
+        total += rows.filter(pk__in=ids).delete()[0]
+    return total

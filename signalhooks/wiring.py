@@ -1,0 +1,134 @@
+"""Where hooks are connected: which signals, from which senders (for checks and commands).
+
+Django keeps no registry of signals, so they are found where they live: module
+attributes and class attributes, scanned in a few ms. A signal held elsewhere
+(a closure, a container) is found by a walk over every live object, which costs
+more (~0.1 s in a large process) and is done only when the cheap scan misses.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from django.dispatch import Signal
+
+__all__ = [
+    "Connection",
+    "all_signals",
+    "connected_signals",
+    "connections",
+    "receiver_owners",
+    "signal_names",
+]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One ``signal.connect(...)`` of a hook (or of its ``async_receiver``)."""
+
+    signal: Signal
+    signal_name: str
+    sender: str  # "any sender", a model label, or repr of the sender
+    is_async: bool
+
+    def __str__(self) -> str:
+        how = "async_receiver on " if self.is_async else ""
+        return f"{how}{self.signal_name} from {self.sender}"
+
+
+def signal_names() -> dict[Signal, str]:
+    """Signals reachable from modules, named ``post_save`` (Django's) or ``module.attr``."""
+    best: dict[Signal, tuple[tuple[bool, int], str]] = {}
+    for module_name, namespace in _module_namespaces():
+        for attribute, value in list(namespace.items()):
+            # type(), not isinstance(): isinstance() reads __class__, which sets up
+            # lazy objects (django.contrib.staticfiles' storage raises doing so).
+            kind = type(value)
+            if issubclass(kind, Signal):
+                _offer(best, value, module_name, attribute)
+            elif issubclass(kind, type) and value.__module__ == module_name:
+                for name, member in list(vars(value).items()):
+                    if issubclass(type(member), Signal):
+                        _offer(best, member, module_name, f"{attribute}.{name}")
+    return {signal: name for signal, (_, name) in best.items()}
+
+
+def _offer(best: dict[Signal, Any], signal: Signal, module_name: str, attribute: str) -> None:
+    name = attribute if module_name.startswith("django.") else f"{module_name}.{attribute}"
+    # Prefer where a signal is defined (a "signals" module, usually), then the shortest name.
+    rank = (not module_name.endswith("signals"), len(name))
+    if signal not in best or rank < best[signal][0]:
+        best[signal] = (rank, name)
+
+
+def _module_namespaces() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for module_name, module in list(sys.modules.items()):
+        # No attribute access on modules: it would import lazily-loaded ones.
+        if issubclass(type(module), types.ModuleType):
+            namespace = object.__getattribute__(module, "__dict__")
+            if isinstance(namespace, dict):
+                out.append((module_name, namespace))
+    return out
+
+
+def all_signals() -> list[Signal]:
+    """Every live :class:`~django.dispatch.Signal`, wherever it is referenced from."""
+    return [obj for obj in gc.get_objects() if issubclass(type(obj), Signal)]
+
+
+def receiver_owners(signal: Signal) -> set[int]:
+    """ids of the live receivers of ``signal``, and of the objects their bound methods use."""
+    owners = set()
+    for entry in list(signal.receivers):
+        for receiver in _receivers_in(entry):
+            owners.add(id(receiver))
+            bound_to = getattr(receiver, "__self__", None)
+            if bound_to is not None:
+                owners.add(id(bound_to))
+    return owners
+
+
+def _receivers_in(entry: Any) -> list[Any]:
+    # (lookup_key, receiver or weak reference, is_async) in Django 5.x; other versions
+    # add items, so read every item rather than rely on positions.
+    found = []
+    for item in entry if isinstance(entry, tuple) else (entry,):
+        receiver = item() if isinstance(item, weakref.ref) else item
+        if receiver is not None and callable(receiver) and not isinstance(receiver, type):
+            found.append(receiver)
+    return found
+
+
+def connected_signals(hook: object) -> list[Signal]:
+    """The signals ``hook`` (or its ``async_receiver``) is connected to."""
+    found = [signal for signal in signal_names() if id(hook) in receiver_owners(signal)]
+    if not found:
+        found = [signal for signal in all_signals() if id(hook) in receiver_owners(signal)]
+    return found
+
+
+def connections(hook: object) -> list[Connection]:
+    """Every connection of ``hook``, with a readable signal name and sender."""
+    from django.apps import apps
+    from django.dispatch.dispatcher import NONE_ID
+
+    names = signal_names()
+    senders = {id(model): model._meta.label for model in apps.get_models()}
+    out = []
+    for signal in connected_signals(hook):
+        for entry in list(signal.receivers):
+            for receiver in _receivers_in(entry):
+                if receiver is not hook and getattr(receiver, "__self__", None) is not hook:
+                    continue
+                key = entry[0] if isinstance(entry, tuple) else None
+                sender_id = key[1] if isinstance(key, tuple) and len(key) == 2 else NONE_ID
+                sender = "any sender" if sender_id == NONE_ID else senders.get(sender_id, "?")
+                name = names.get(signal, repr(signal))
+                out.append(Connection(signal, name, sender, receiver is not hook))
+    return out

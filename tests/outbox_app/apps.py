@@ -1,0 +1,24 @@
+"""Creates the durable hooks of the outbox tests' subprocesses at startup, as a project would.
+
+One ``HTTPSignalHook(url, durable=True)`` per URL in ``SIGNALHOOKS_OUTBOX_HOOKS``,
+connected to ``post_save`` of ``Pizza``: the same configuration as the hooks the test
+process builds, hence the same hook keys.
+"""
+
+import json
+import os
+
+from django.apps import AppConfig
+from django.db.models.signals import post_save
+
+
+class OutboxAppConfig(AppConfig):
+    name = "tests.outbox_app"
+    label = "outbox_app"
+
+    def ready(self) -> None:
+        from signalhooks.hooks import HTTPSignalHook
+        from tests.testapp.models import Pizza
+
+        for url in json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_HOOKS", "[]")):
+            post_save.connect(HTTPSignalHook(url, durable=True), sender=Pizza, weak=False)

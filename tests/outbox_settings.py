@@ -1,0 +1,28 @@
+"""Settings of the outbox tests' subprocesses (workers, a crashing app process).
+
+The database comes from the test process (``SIGNALHOOKS_OUTBOX_DB``: the test database
+pytest-django created), hooks from ``tests.outbox_app``, and ``SIGNALHOOKS`` overrides
+(short leases and schedules) from ``SIGNALHOOKS_OUTBOX_SETTINGS``.
+"""
+
+import json
+import os
+
+SECRET_KEY = "signalhooks-tests"
+USE_TZ = True
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "signalhooks",
+    "tests.testapp",
+    "tests.outbox_app",
+]
+DATABASES = {"default": json.loads(os.environ["SIGNALHOOKS_OUTBOX_DB"])}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SIGNALHOOKS = {"TIMEOUT": 5.0, **json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_SETTINGS", "{}"))}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "level": "WARNING"}},
+    "loggers": {"signalhooks": {"handlers": ["stderr"], "level": "WARNING"}},
+}

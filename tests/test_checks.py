@@ -1,0 +1,162 @@
+"""System checks: every id can be triggered, and a correct configuration raises none."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+from django.test import override_settings
+
+from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
+from signalhooks.wiring import connected_signals, connections
+from tests.testapp.models import Pizza
+
+ARN = "arn:aws:sns:eu-west-1:123456789012:checked-topic"
+INSTALLED_WITHOUT_APP = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
+
+
+def ids(messages, obj=None):
+    return sorted(m.id for m in messages if obj is None or m.obj is obj)
+
+
+def signalhooks_ids(**kwargs):
+    return [i for i in ids(run_checks(tags=["signalhooks"], **kwargs)) if i.startswith("sig")]
+
+
+@pytest.fixture
+def hook(http, connect) -> Iterator[HTTPSignalHook]:
+    """A connected HTTP hook whose target the test may break; repaired afterwards."""
+    made = connect(post_save, HTTPSignalHook(http.url("/checked")), Pizza)
+    url, method = made.target.url, made.target.method
+    yield made
+    made.target.url, made.target.method = url, method
+    made.__dict__.pop("durable", None)
+
+
+def test_valid_configuration_has_no_errors(hook):
+    assert [m.id for m in run_checks(tags=["signalhooks"]) if m.is_serious()] == []
+    assert ids(run_checks(tags=["signalhooks"]), hook) == []
+    assert [str(c) for c in connections(hook)] == ["post_save from testapp.Pizza"]
+
+
+@override_settings(SIGNALHOOKS=["TIMEOUT", 5])
+def test_settings_not_a_dict_is_e001():
+    [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E001"]
+    assert "must be a dict, not list" in message.msg and message.hint
+
+
+@override_settings(SIGNALHOOKS={"TIMEOUTS": 5, "MAX_ATTEMPTS": 3})
+def test_unknown_setting_is_e002():
+    [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E002"]
+    assert "'TIMEOUTS'" in message.msg and "TIMEOUT" in message.msg and message.hint
+    assert "signalhooks.E003" not in signalhooks_ids()
+
+
+@override_settings(SIGNALHOOKS={"TIMEOUT": "5", "MAX_ATTEMPTS": 0, "HTTP_TRANSPORT": "curl"})
+def test_wrong_types_and_ranges_are_e003():
+    messages = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E003"]
+    text = " ".join(m.msg for m in messages)
+    assert len(messages) == 3
+    assert "'TIMEOUT'" in text and "'MAX_ATTEMPTS'" in text and "'HTTP_TRANSPORT'" in text
+    assert all("default is" in m.hint for m in messages)
+
+
+def test_conflicting_settings_are_e003():
+    """Rules about several settings together are reported once, not lost per key."""
+    conflict = {"HTTP_TRANSPORT": "httpx", "BLOCK_PRIVATE_ADDRESSES": True}
+    with override_settings(SIGNALHOOKS=conflict):
+        messages = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E003"]
+    assert len(messages) == 1 and "BLOCK_PRIVATE_ADDRESSES" in messages[0].msg
+
+
+def test_httpx_transport_without_httpx_is_e004(monkeypatch):
+    # httpx is installed here; a None entry in sys.modules is how Python itself marks a
+    # module as not importable, which is the failure we cannot otherwise produce.
+    with override_settings(SIGNALHOOKS={"HTTP_TRANSPORT": "httpx"}):
+        assert "signalhooks.E004" not in signalhooks_ids()
+        monkeypatch.setitem(sys.modules, "httpx", None)
+        assert "signalhooks.E004" in signalhooks_ids()
+
+
+def test_call_command_check_fails_with_id_and_hint():
+    with (
+        override_settings(SIGNALHOOKS={"RETRY_BACKOF": 1}),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check", "--tag", "signalhooks")
+    assert "signalhooks.E002" in str(raised.value) and "HINT:" in str(raised.value)
+
+
+def test_broken_http_url_is_e005(hook):
+    hook.target.url = "ftp://files.example.com/drop"
+    [message] = [m for m in run_checks(tags=["signalhooks"]) if m.obj is hook]
+    assert message.id == "signalhooks.E005" and "ftp://files.example.com/drop" in message.msg
+
+
+def test_method_without_body_is_e006(hook):
+    hook.target.method = "GET"
+    assert ids(run_checks(tags=["signalhooks"]), hook) == ["signalhooks.E006"]
+
+
+def test_malformed_arn_is_e007(connect):
+    sns = connect(post_save, SNSSignalHook(ARN, aws_region="eu-west-1"), Pizza)
+    assert ids(run_checks(tags=["signalhooks"]), sns) == []
+    sns.target.topic_arn = "arn:aws:sns:eu-west-1:checked-topic"
+    try:
+        assert ids(run_checks(tags=["signalhooks"]), sns) == ["signalhooks.E007"]
+    finally:
+        sns.target.topic_arn = ARN
+
+
+def test_durable_hook_without_app_is_e008(hook):
+    with override_settings(INSTALLED_APPS=INSTALLED_WITHOUT_APP):
+        assert "signalhooks.E008" not in signalhooks_ids()
+        hook.durable = True
+        assert "signalhooks.E008" in signalhooks_ids()
+    assert "signalhooks.E008" not in signalhooks_ids()  # the app is installed again
+
+
+def test_unconnected_hook_is_w001(http):
+    lonely = HTTPSignalHook(http.url("/lonely"))
+    [message] = [m for m in run_checks(tags=["signalhooks"]) if m.obj is lonely]
+    assert message.id == "signalhooks.W001" and message.hint
+
+
+def test_hook_connected_anywhere_is_not_w001(http):
+    # A signal that lives only in this function: found through the slow path, weakly held.
+    local_signal = Signal()
+    weakly = HTTPSignalHook(http.url("/weak"))
+    awaited = HTTPSignalHook(http.url("/awaited"))
+    local_signal.connect(weakly)
+    local_signal.connect(awaited.async_receiver)
+    try:
+        messages = run_checks(tags=["signalhooks"])
+        assert ids(messages, weakly) == [] and ids(messages, awaited) == []
+        assert connected_signals(awaited) == [local_signal]
+        [connection] = connections(awaited)
+        assert connection.is_async and connection.sender == "any sender"
+    finally:
+        local_signal.disconnect(weakly)
+        local_signal.disconnect(awaited.async_receiver)
+    assert ids(run_checks(tags=["signalhooks"]), weakly) == ["signalhooks.W001"]
+
+
+@pytest.mark.django_db
+@override_settings(MIGRATION_MODULES={"signalhooks": "tests.checks_outbox_migrations"})
+def test_durable_hook_with_unapplied_migrations_is_w002(hook):
+    assert "signalhooks.W002" not in signalhooks_ids(databases=["default"])  # nothing durable
+    hook.durable = True
+    assert "signalhooks.W002" not in signalhooks_ids()  # database checks need --database
+    [message] = [m for m in run_checks(databases=["default"]) if m.id == "signalhooks.W002"]
+    assert "0001_outbox_check" in message.msg and "migrate signalhooks" in message.hint
+    # Recorded inside the test's transaction, which is rolled back afterwards.
+    MigrationRecorder(connection).record_applied("signalhooks", "0001_outbox_check")
+    assert "signalhooks.W002" not in signalhooks_ids(databases=["default"])

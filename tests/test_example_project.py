@@ -1,0 +1,73 @@
+"""examples/asgi_shop: the management commands work there, and hooks do not slow its view.
+
+The load test runs in its short form; only the gross property is asserted (the
+view's median latency with 10 slow webhook endpoints is not a multiple of the
+latency without), because timings on a shared CI machine are noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHOP = Path(__file__).resolve().parent.parent / "examples" / "asgi_shop"
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=SHOP,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "shop.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_example_passes_system_checks(tmp_path):
+    done = manage("check", env={"SHOP_DB": str(tmp_path / "db.sqlite3")})
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_send_test_command_from_the_shell(http, tmp_path):
+    env = {
+        "SHOP_DB": str(tmp_path / "db.sqlite3"),
+        "SHOP_HOOKS": "1",
+        "SHOP_HOOK_URL": http.url("/shop-cli"),
+    }
+    listing = manage("signalhooks_send_test", "--list", env=env)
+    assert "post_save from shop.Order" in listing.stdout
+    assert "shop.signals.order_placed from any sender" in listing.stdout
+
+    ok = manage("signalhooks_send_test", "0", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "delivered" in ok.stdout and "200" in ok.stdout
+    assert http.requests("/shop-cli/0")[0].json()["Event"] == "signalhooks.test"
+
+    http.behave("/shop-cli/0", statuses=[404])
+    failed = manage("signalhooks_send_test", "0", env=env)
+    assert failed.returncode == 1
+    assert "delivery failed: HTTP 404" in failed.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+def test_load_test_short_form():
+    done = subprocess.run(
+        [sys.executable, "loadtest.py", "--short", "--json"],
+        cwd=SHOP,
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["deliveries_received"] == result["deliveries_expected"] > 0
+    assert result["hooked"]["stats"]["failed"] == 0
+    assert result["ratio_p50"] < 1.5, done.stdout
