@@ -144,15 +144,18 @@ def check_hooks(
                     id="signalhooks.E007",
                 )
             )
-    if any(_is_durable(hook) for hook in hooks) and not apps.is_installed("signalhooks"):
-        messages.append(
-            Error(
-                "Durable hooks store events in the outbox table, but 'signalhooks' is not "
-                "in INSTALLED_APPS.",
-                hint="Add 'signalhooks' to INSTALLED_APPS and run manage.py migrate.",
-                id="signalhooks.E008",
-            )
-        )
+    if not apps.is_installed("signalhooks"):
+        for hook in hooks:
+            if _is_durable(hook):
+                messages.append(
+                    Error(
+                        f"{hook!r} is durable: it stores events in the outbox table, but "
+                        "'signalhooks' is not in INSTALLED_APPS.",
+                        hint="Add 'signalhooks' to INSTALLED_APPS and run manage.py migrate.",
+                        obj=hook,
+                        id="signalhooks.E008",
+                    )
+                )
     unconnected = {id(hook): hook for hook in hooks}
     _discard_connected(unconnected, signal_names())
     if unconnected:  # rare: only then pay for a walk over every live object
