@@ -23,6 +23,7 @@ __all__ = [
     "connected_signals",
     "connections",
     "receiver_owners",
+    "signal_index",
     "signal_names",
 ]
 
@@ -105,15 +106,24 @@ def _receivers_in(entry: Any) -> list[Any]:
     return found
 
 
-def connected_signals(hook: object) -> list[Signal]:
+def signal_index() -> dict[int, list[Signal]]:
+    """id of every receiver (and bound-method owner) -> the live signals it is connected to.
+
+    One walk over live signals for all hooks, not one per hook: the walk dominates.
+    """
+    index: dict[int, list[Signal]] = {}
+    for signal in all_signals():
+        for owner in receiver_owners(signal):
+            index.setdefault(owner, []).append(signal)
+    return index
+
+
+def connected_signals(hook: object, index: dict[int, list[Signal]] | None = None) -> list[Signal]:
     """The signals ``hook`` (or its ``async_receiver``) is connected to."""
-    found = [signal for signal in signal_names() if id(hook) in receiver_owners(signal)]
-    if not found:
-        found = [signal for signal in all_signals() if id(hook) in receiver_owners(signal)]
-    return found
+    return (signal_index() if index is None else index).get(id(hook), [])
 
 
-def connections(hook: object) -> list[Connection]:
+def connections(hook: object, index: dict[int, list[Signal]] | None = None) -> list[Connection]:
     """Every connection of ``hook``, with a readable signal name and sender."""
     from django.apps import apps
     from django.dispatch.dispatcher import NONE_ID
@@ -121,7 +131,7 @@ def connections(hook: object) -> list[Connection]:
     names = signal_names()
     senders = {id(model): model._meta.label for model in apps.get_models()}
     out = []
-    for signal in connected_signals(hook):
+    for signal in connected_signals(hook, index):
         for entry in list(signal.receivers):
             for receiver in _receivers_in(entry):
                 if receiver is not hook and getattr(receiver, "__self__", None) is not hook:

@@ -27,7 +27,7 @@ from ...engine import get_engine
 from ...events import custom_event
 from ...hooks import SignalHook, all_hooks
 from ...results import DeliveryResult
-from ...wiring import connections
+from ...wiring import connections, signal_index
 
 __all__ = ["Command"]
 
@@ -85,12 +85,13 @@ class Command(BaseCommand):
         if not hooks:
             self.stdout.write(_NO_HOOKS)
             return
+        where = signal_index()
         for index, hook in enumerate(hooks):
             durable = " durable" if getattr(hook, "durable", False) else ""
             event = f" event={hook.event_name}" if isinstance(hook.event_name, str) else ""
             line = f"[{index}] {type(hook).__name__}{durable} {hook.target.name}{event}"
             self.stdout.write(line)
-            lines = [str(connection) for connection in connections(hook)]
+            lines = [str(connection) for connection in connections(hook, where)]
             for line in lines or ["(connected to no signal: it never fires)"]:
                 self.stdout.write(f"      {line}")
 
