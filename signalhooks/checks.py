@@ -104,9 +104,10 @@ def check_hooks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """E005-E008 and W001 for every hook created in this process."""
-    from .hooks import _check_url, all_hooks
+    from .hooks import all_hooks
     from .targets.http import HTTPTarget
     from .targets.sns import SNSTarget, parse_topic_arn
+    from .validation import check_url as _check_url
 
     hooks = all_hooks()
     messages: list[CheckMessage] = []

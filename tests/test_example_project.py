@@ -70,4 +70,7 @@ def test_load_test_short_form():
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["deliveries_received"] == result["deliveries_expected"] > 0
     assert result["hooked"]["stats"]["failed"] == 0
-    assert result["ratio_p50"] < 1.5, done.stdout
+    # A gross property only (timing ratios live in the load test's own report): were
+    # the view to wait for its 10 endpoints it would take >= 200 ms (one answer) and
+    # 2-4 s sequentially; non-blocking, its median stays far below one answer.
+    assert result["hooked"]["p50_ms"] < result["sink_delay_ms"] / 2, done.stdout

@@ -1,0 +1,266 @@
+"""The hook contract: a sync receiver that snapshots, plus an awaited ``async_receiver``.
+
+A hook object is a *sync* receiver: called by ``Signal.send()`` (and so by
+``Model.save()``), it snapshots the event in the caller's thread and hands one
+delivery to the background engine, after commit when inside ``atomic()``. It
+never waits on the network and never raises into the sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from functools import partial
+from typing import Any, TypedDict
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Model
+
+from . import conf
+from .conditions import Conditions, Predicate
+from .delivery import Delivery, Target
+from .engine import get_engine
+from .events import RESERVED_KWARGS, Event, custom_event, model_event
+from .outbox.inline import accept_durable
+from .outcome import report_rejected
+from .payload import InstanceSerializer, PayloadOptions
+from .results import DeliveryResult
+from .validation import signal_name
+
+__all__ = ["EventName", "HookOptions", "SignalHook", "all_hooks", "rendered_event"]
+
+EventName = str | Callable[[Mapping[str, Any]], str]
+
+
+class HookOptions(TypedDict, total=False):
+    """Payload and condition options shared by every hook (see :class:`SignalHook`)."""
+
+    fields: list[str] | None
+    exclude: list[str] | None
+    serializer: InstanceSerializer | None
+    use_natural_keys: bool
+    when: Predicate | None
+    when_changed: list[str] | None
+
+
+_hooks: weakref.WeakSet[SignalHook] = weakref.WeakSet()
+# Django connects receivers weakly by default, so the seed's inline
+# ``post_save.connect(HTTPSignalHook(...))`` would be collected at once. Hooks are
+# configuration objects that live as long as the process: keep them alive here.
+_keepalive: list[SignalHook] = []
+
+
+# (instance, event) being rendered in this thread. The 0.1.1 payload methods only get
+# (instance, created), so an override calling super() on post_delete would otherwise
+# rebuild the event as "<Model>:signal", with a new snapshot and event id.
+_rendering = threading.local()
+
+
+def rendered_event(instance: Model) -> Event | None:
+    current = getattr(_rendering, "current", None)
+    return current[1] if current is not None and current[0] is instance else None
+
+
+def all_hooks() -> list[SignalHook]:
+    """Every hook created in this process (used by system checks and the outbox)."""
+    return list(_hooks)
+
+
+class SignalHook:
+    """Base class: turns a signal into a delivery to :attr:`target`.
+
+    Subclasses build ``self.target`` and may override :meth:`render` to prepare a
+    request in the caller's thread (for payload methods that need the instance).
+
+    Options every hook accepts (keyword-only; all optional):
+
+    ``event`` (default: ``"app_label.Model:created|updated|deleted"``, or ``"signal"``)
+        The event name: a string, or a callable receiving the signal's kwargs
+        (``instance``, ``created``, your custom signal's arguments...) and returning one.
+    ``fields`` / ``exclude`` (default: every field)
+        Field names to include in / leave out of the serialized instance (Django's
+        serializer ``fields=``; the pk is always there). Not both.
+    ``serializer`` (default: Django's JSON serializer)
+        ``callable(instance) -> str | dict`` replacing the serialized instance
+        (``Instance``); a dict is JSON-encoded with ``DjangoJSONEncoder``.
+    ``use_natural_keys`` (default ``False``)
+        Serialize with natural foreign and primary keys (models with ``natural_key()``).
+    ``when`` (default: always)
+        ``callable(instance, **kwargs) -> bool`` called at signal time with the
+        signal's kwargs (``instance`` is ``None`` for signals without one); ``False``
+        skips the delivery.
+    ``when_changed`` (default: always)
+        Field names: a save delivers only if one of them changed since the instance
+        was loaded or last saved (a creation always counts; ``save(update_fields=...)``
+        without any of them is skipped). Previous values are captured when instances
+        are loaded, from memory, with no extra query. Filters ``post_save`` only.
+
+    Invalid options raise ``ImproperlyConfigured`` here; a serialization problem at
+    signal time is logged and counted as a failed delivery, never raised into ``save()``.
+    """
+
+    target: Target
+    #: ``True``: write each delivery to the outbox table in the caller's transaction
+    #: (at-least-once, survives crashes; needs ``signalhooks_worker``). ``None``:
+    #: follow ``SIGNALHOOKS["DURABLE"]``. See :mod:`signalhooks.outbox`.
+    durable: bool | None = None
+
+    def __init__(
+        self,
+        *,
+        event: EventName | None = None,
+        fields: list[str] | None = None,
+        exclude: list[str] | None = None,
+        serializer: InstanceSerializer | None = None,
+        use_natural_keys: bool = False,
+        when: Predicate | None = None,
+        when_changed: list[str] | None = None,
+    ) -> None:
+        owner = type(self).__name__
+        self.payload = PayloadOptions(
+            owner,
+            fields=fields,
+            exclude=exclude,
+            serializer=serializer,
+            use_natural_keys=use_natural_keys,
+        )
+        # None: share the default snapshot of this dispatch with other hooks.
+        self._serialize = None if self.payload.is_default else self.payload
+        self.conditions = Conditions(owner, when=when, when_changed=when_changed)
+        if event is not None and not (isinstance(event, str) and event) and not callable(event):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: event= must be a non-empty string or a callable "
+                f"taking the signal's kwargs, not {event!r}"
+            )
+        self.event_name = event
+        # Signal.send_robust() logs failures through receiver.__qualname__, which
+        # instances lack by default.
+        self.__qualname__ = f"{type(self).__qualname__}({self.target.name})"
+        _hooks.add(self)
+        _keepalive.append(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.target.name}>"
+
+    # -- sync receiver -----------------------------------------------------------
+
+    def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
+        """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
+        delivery = self._prepare(signal, sender, kwargs)
+        if delivery is None:
+            return
+        if self.durable or (self.durable is None and conf.get("DURABLE")):
+            accept_durable(delivery)  # the outbox row joins the caller's transaction
+            return
+        using = delivery.event.using or DEFAULT_DB_ALIAS
+        if transaction.get_connection(using).in_atomic_block:
+            transaction.on_commit(partial(get_engine().accept, delivery), using=using, robust=True)
+        else:
+            get_engine().accept(delivery)
+
+    # -- async receiver ----------------------------------------------------------
+
+    async def async_receiver(
+        self, signal: Any = None, sender: Any = None, **kwargs: Any
+    ) -> DeliveryResult:
+        """Receiver for ``await Signal.asend()``: deliver and return the outcome.
+
+        Works from any event loop: the network clients live on the engine's loop
+        and only the result crosses over. Cancelling the awaiting task does not
+        cancel the delivery. Delivery is immediate (``asend`` is not used inside
+        ``transaction.atomic()``, which Django's async ORM does not offer).
+        """
+        waiter: Future[DeliveryResult] = Future()
+        try:
+            delivery = self._prepare(signal, sender, kwargs, waiter)
+        except SynchronousOnlyOperation:  # serializing touched the DB (e.g. m2m)
+            delivery = await sync_to_async(self._prepare)(signal, sender, kwargs, waiter)
+        if delivery is None:
+            return waiter.result()
+        if self.durable or (self.durable is None and conf.get("DURABLE")):
+            await sync_to_async(accept_durable)(delivery)  # the ORM, off this loop
+        else:
+            get_engine().accept(delivery)
+        return await asyncio.wrap_future(waiter)
+
+    # -- building deliveries -------------------------------------------------------
+
+    def _prepare(
+        self,
+        signal: Any,
+        sender: Any,
+        kwargs: dict[str, Any],
+        waiter: Future[DeliveryResult] | None = None,
+    ) -> Delivery | None:
+        try:
+            if self.conditions.active and not self.conditions.allows(signal, kwargs):
+                if waiter is not None:
+                    waiter.set_result(self._skipped(kwargs))
+                return None
+            event = self.build_event(signal, sender, kwargs)
+            _rendering.current = (kwargs.get("instance"), event)
+            try:
+                request = self.render(event, kwargs)
+            finally:
+                _rendering.current = None
+        except Exception as exc:  # never raise into save(): report and count instead
+            if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
+                raise  # async_receiver (the only caller with a waiter) retries in a thread
+            name = self._name_for(kwargs) or "?"
+            error = f"{self!r} on {signal_name(signal)}: {type(exc).__name__}: {exc}"
+            result = DeliveryResult(self.target.name, "", name, False, None, error, 0, 0.0)
+            report_rejected(result, self)
+            if waiter is not None:
+                waiter.set_result(result)
+            return None
+        return Delivery(event, self.target, self, request, waiter)
+
+    def _skipped(self, kwargs: Mapping[str, Any]) -> DeliveryResult:
+        # Not a failure and not counted: the hook's own condition said no.
+        error = "not delivered: the hook's when/when_changed condition was false"
+        return DeliveryResult(
+            self.target.name, "", self._name_for(kwargs) or "?", False, None, error, 0, 0.0
+        )
+
+    def build_event(self, signal: Any, sender: Any, kwargs: Mapping[str, Any]) -> Event:
+        """The frozen snapshot of this dispatch (model event or custom-signal event)."""
+        instance = kwargs.get("instance")
+        if isinstance(instance, Model):
+            extra = {k: v for k, v in kwargs.items() if k not in RESERVED_KWARGS}
+            event = model_event(signal, instance, kwargs, extra, self._serialize)
+            name = self._name_for(kwargs)
+            if name is not None and name != event.name:
+                event = Event(
+                    name=name,
+                    id=event.id,
+                    timestamp=event.timestamp,
+                    instance_id=event.instance_id,
+                    instance_json=event.instance_json,
+                    data_json=event.data_json,
+                    model=event.model,
+                    using=event.using,
+                )
+            return event
+        data = {k: v for k, v in kwargs.items() if k not in ("signal", "sender")}
+        return custom_event(self._name_for(kwargs) or "signal", data)
+
+    def _name_for(self, kwargs: Mapping[str, Any]) -> str | None:
+        if self.event_name is None or isinstance(self.event_name, str):
+            return self.event_name
+        return str(self.event_name(kwargs))
+
+    def render(self, event: Event, kwargs: Mapping[str, Any]) -> Any:
+        """Request data prepared in the caller's thread, or ``None`` to render from ``event``."""
+        return None
+
+    # -- seed helpers ------------------------------------------------------------
+
+    def serialize_instance(self, instance: Model) -> str:
+        """Base64 of the instance's Django JSON without brackets (the seed's ``Instance``)."""
+        event = model_event(None, instance, {}, serialize=self._serialize)
+        return event.instance_b64 or ""
