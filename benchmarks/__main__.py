@@ -53,6 +53,8 @@ def run_all(groups: list[plan.Group], repeat: int, skip_library: str | None) -> 
                 steps = [s for s in group.steps if not (s.once and rep)]
                 if not steps:
                     continue
+                if rep % 2:  # alternate the order so drift on a noisy host favours neither side
+                    steps.reverse()
                 with Sink(*group.sink) as sink:
                     for step in steps:
                         progress.update(task, description=f"[{rep + 1}/{repeat}] {step.key:<40}")

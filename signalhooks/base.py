@@ -260,6 +260,17 @@ class SignalHook:
 
     # -- seed helpers ------------------------------------------------------------
 
+    def event_for(self, instance: Model, created: bool | None = None) -> Event:
+        """The event being rendered for ``instance`` (0.1.1 payload methods get no event).
+
+        Outside a dispatch (a direct call), a fresh snapshot.
+        """
+        event = rendered_event(instance)
+        if event is None:
+            kwargs = {} if created is None else {"created": created}
+            event = model_event(None, instance, kwargs, serialize=self._serialize)
+        return event
+
     def serialize_instance(self, instance: Model) -> str:
         """Base64 of the instance's Django JSON without brackets (the seed's ``Instance``)."""
         event = model_event(None, instance, {}, serialize=self._serialize)

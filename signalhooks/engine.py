@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from . import conf
 from .clients import Clients
@@ -97,10 +97,6 @@ class Engine:
             self._wakeup_pending = True
             self.loop.call_soon_threadsafe(self._drain_later)
         return True
-
-    def accept_all(self, deliveries: Iterable[Delivery]) -> None:
-        for delivery in deliveries:
-            self.accept(delivery)
 
     def _drop(self, delivery: Delivery, reason: str) -> None:
         counters.drop()

@@ -20,8 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
-from .base import EventName, HookOptions, SignalHook, all_hooks, rendered_event
-from .events import Event, model_event
+from .base import EventName, HookOptions, SignalHook, all_hooks
+from .events import Event
 from .signing import Signer
 from .targets.http import HTTPRequest, HTTPTarget
 from .targets.sns import SEED_MESSAGE, MessageGroup, SNSMessage, SNSTarget, parse_topic_arn
@@ -121,11 +121,7 @@ class HTTPSignalHook(SignalHook):
     ) -> dict[str, Any]:
         if instance is None:
             return {}
-        event = rendered_event(instance)
-        if event is None:  # called outside a dispatch
-            kwargs = {} if created is None else {"created": created}
-            event = model_event(None, instance, kwargs, serialize=self._serialize)
-        return dict(event.seed_fields())
+        return dict(self.event_for(instance, created).seed_fields())
 
     def render(self, event: Event, kwargs: Mapping[str, Any]) -> HTTPRequest | None:
         if not self._legacy:
@@ -234,11 +230,7 @@ class SNSSignalHook(SignalHook):
     ) -> dict[str, Any]:
         if instance is None:
             return {}
-        event = rendered_event(instance)
-        if event is None:  # called outside a dispatch
-            kwargs = {} if created is None else {"created": created}
-            event = model_event(None, instance, kwargs, serialize=self._serialize)
-        return dict(SNSMessage.from_event(event).attributes)
+        return dict(SNSMessage.from_event(self.event_for(instance, created)).attributes)
 
     def render(self, event: Event, kwargs: Mapping[str, Any]) -> SNSMessage | None:
         if not self._legacy:

@@ -116,19 +116,10 @@ class Scheduler:
         retries: list[Delivery] = []
         wait = 0.0
         for delivery, attempt in zip(batch, attempts, strict=True):
-            delivery.attempts += 1
-            if delivery.take_over(attempt, self.finished_elsewhere):  # durable: the outbox
-                self._owned.discard(delivery)
-                continue
-            if not attempt.ok and attempt.retryable:
-                policy = delivery.target.retry_policy()
-                delay = policy.delay(delivery.attempts, attempt.retry_after)
-                if delay is not None:
-                    counters.retry()
-                    retries.append(delivery)
-                    wait = max(wait, delay)
-                    continue
-            self.finish(delivery, attempt)
+            delay = self._retry_delay(delivery, attempt)
+            if delay is not None:
+                retries.append(delivery)
+                wait = max(wait, delay)
         if retries:
             lane.queue.extendleft(reversed(retries))  # front of the lane, original order
             if wait > 0:
@@ -142,21 +133,31 @@ class Scheduler:
             self._pump()
 
     def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
+        delay = self._retry_delay(delivery, attempt)
+        if delay is None:
+            return
+        if delay <= 0:
+            self.enqueue(delivery)
+        else:
+            self._loop.call_later(delay, self.enqueue, delivery)
+
+    def _retry_delay(self, delivery: Delivery, attempt: Attempt) -> float | None:
+        """Count one attempt: the delay before the next one, or ``None`` once settled.
+
+        Settled means finished (reported) or taken over by the durable outbox.
+        """
         delivery.attempts += 1
         if delivery.take_over(attempt, self.finished_elsewhere):  # durable: the outbox
             self._owned.discard(delivery)
-            return
+            return None
         if not attempt.ok and attempt.retryable:
             policy = delivery.target.retry_policy()
             delay = policy.delay(delivery.attempts, attempt.retry_after)
             if delay is not None:
                 counters.retry()
-                if delay <= 0:
-                    self.enqueue(delivery)
-                else:
-                    self._loop.call_later(delay, self.enqueue, delivery)
-                return
+                return delay
         self.finish(delivery, attempt)
+        return None
 
     def finish(self, delivery: Delivery, attempt: Attempt) -> None:
         """Report the final outcome and wake whoever waits for it."""
