@@ -22,6 +22,12 @@ DATABASES = {
         "NAME": os.path.join(_DB_DIR, "default.sqlite3"),
         "TEST": {"NAME": os.path.join(_DB_DIR, "test-default.sqlite3")},
     },
+    # A second database: hooks must follow the transaction of the instance's alias.
+    "other": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(_DB_DIR, "other.sqlite3"),
+        "TEST": {"NAME": os.path.join(_DB_DIR, "test-other.sqlite3")},
+    },
 }
 # The durable outbox tests (``@pytest.mark.postgres``) use a second alias on the real
 # PostgreSQL server; without SIGNALHOOKS_TEST_POSTGRES=1 they are skipped (conftest).

@@ -82,3 +82,24 @@ def test_commit_of_outer_atomic_releases_nested_events(http, connect):
         assert signalhooks.flush(5)
         assert http.requests(path) == []  # savepoint released, outer still open
     assert names(http.wait_for(1, path)) == ["nested"]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_the_instance_database_alias_decides_when_to_deliver(http, connect):
+    path = unique_path("alias")
+    connect(post_save, HTTPSignalHook(request_url=http.url(path)), Pizza)
+    # A transaction on "default" does not hold back a row saved on "other"...
+    with transaction.atomic(using="default"):
+        Pizza.objects.using("other").create(name="other, autocommit")
+        assert names(http.wait_for(1, path)) == ["other, autocommit"]
+    # ...and a transaction on "other" holds back its own row until it commits.
+    with transaction.atomic(using="other"):
+        Pizza.objects.using("other").create(name="other, atomic")
+        assert signalhooks.flush(5)
+        assert len(http.requests(path)) == 1
+    assert names(http.wait_for(2, path))[1] == "other, atomic"
+    with pytest.raises(Rollback), transaction.atomic(using="other"):
+        Pizza.objects.using("other").create(name="other, rolled back")
+        raise Rollback
+    assert signalhooks.flush(5)
+    assert len(http.requests(path)) == 2
