@@ -155,11 +155,11 @@ def test_hook_connected_anywhere_is_not_w001(http):
 def test_durable_hook_with_unapplied_migrations_is_w002(hook, monkeypatch):
     for other in all_hooks():  # durable hooks of earlier tests live on; set aside for now
         monkeypatch.setattr(other, "durable", False)
-    assert "signalhooks.W002" not in signalhooks_ids(databases=["default"])  # nothing durable
+    assert "signalhooks.W002" not in ids(run_checks(databases=["default"]))  # nothing durable
     monkeypatch.setattr(hook, "durable", True)
-    assert "signalhooks.W002" not in signalhooks_ids()  # database checks need --database
+    assert "signalhooks.W002" not in ids(run_checks())  # database checks need --database
     [message] = [m for m in run_checks(databases=["default"]) if m.id == "signalhooks.W002"]
     assert "0001_outbox_check" in message.msg and "migrate signalhooks" in message.hint
     # Recorded inside the test's transaction, which is rolled back afterwards.
     MigrationRecorder(connection).record_applied("signalhooks", "0001_outbox_check")
-    assert "signalhooks.W002" not in signalhooks_ids(databases=["default"])
+    assert "signalhooks.W002" not in ids(run_checks(databases=["default"]))

@@ -180,3 +180,25 @@ def test_hooks_work_without_the_app_in_installed_apps(http, tmp_path):
     assert done.returncode == 0, done.stderr
     [request] = http.requests(path)
     assert request.json()["Data"] == {"x": 1}
+
+
+def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
+    """``serialize_instance`` takes a cheaper path than ``serializers.serialize``: same bytes."""
+    from django.contrib.auth.models import Group, User
+    from django.core import serializers
+
+    from signalhooks.events import serialize_instance
+    from tests.testapp.models import Category, Ticket
+
+    pizza = Pizza.objects.create(name="Quattro «stagioni» ünïcode", price=Decimal("9.90"))
+    order = Order.objects.create(pizza=pizza, note='quotes " and \\ backslashes\nnewline')
+    category = Category.objects.create(slug="food")
+    ticket = Ticket.objects.create(title="t", status="open", category=category)
+    user = User.objects.create(username="ada", last_login=datetime(2026, 11, 28, 4, 3))
+    user.groups.add(Group.objects.create(name="cooks"))  # m2m: serialized with a query
+    cases = [(pizza, {}), (order, {}), (ticket, {}), (user, {}), (pizza, {"fields": ["name"]})]
+    cases.append((ticket, {"use_natural_foreign_keys": True, "use_natural_primary_keys": True}))
+    for instance, options in cases:
+        # Django 6.1 ends the document with a newline; the object itself is identical.
+        expected = serializers.serialize("json", [instance], **options).rstrip("\n")
+        assert "[" + serialize_instance(instance, **options) + "]" == expected, options
