@@ -25,7 +25,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "RETRY_AFTER_MAX": 300.0,  # longest Retry-After we honour, seconds
     "MAX_IN_FLIGHT": 100,  # concurrent attempts per process
     "MAX_IN_FLIGHT_PER_TARGET": 20,  # concurrent attempts per hook
-    "MAX_QUEUE": 100_000,  # accepted but unfinished deliveries per process
+    "MAX_QUEUE": 50_000,  # accepted but unfinished deliveries per process
     "SHUTDOWN_TIMEOUT": 10.0,  # how long interpreter exit waits for pending deliveries
     "HTTP_TRANSPORT": "aiohttp",  # "aiohttp" or "httpx"
     "RESPONSE_BODY_LIMIT": 4096,  # bytes of a response body kept for logs/results

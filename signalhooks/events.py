@@ -9,6 +9,7 @@ and shared by every target of the event.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import threading
@@ -200,17 +201,26 @@ def model_event(
         ):
             event: Event = cached[3]
             return event
+    label, name = _names(type(instance), action)
     event = Event(
-        name=f"{instance._meta.label}:{action}",
+        name=name,
         instance_id=str(instance.pk),
         instance_json=serialize_instance(instance) if serialize is None else serialize(instance),
         data_json=dumps_data(extra) if extra else None,
-        model=instance._meta.label,
+        model=label,
         using=kwargs.get("using") or instance._state.db,
     )
     if memoizable:
         _memo.last = (instance, action, generation, event)
     return event
+
+
+@functools.cache
+def _names(model: type[Model], action: str) -> tuple[str, str]:
+    # One shared string per model and action: Options.label builds a new one per call,
+    # and pending events (up to MAX_QUEUE of them) would each hold two copies.
+    label = model._meta.label
+    return label, f"{label}:{action}"
 
 
 def custom_event(name: str, data: Mapping[str, Any]) -> Event:
