@@ -170,7 +170,24 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     ms = None if cost is None else cost / 1000
     text = f"{_fmt(ms, ',.1f')} ms per save()"
     out.append(info("Peer: 0.1.1 caller cost p50", ms, text, ratio=False))
-    return out
+    ran = {key.split("/")[0] for key in runs}  # ``--phases`` subsets: drop the others' bars
+    return [r for r in out if _phase_of(r.name) in ran]
+
+
+_PHASES = (
+    ("Peer: 0.1.1 sequential", "throughput"),
+    ("Peer: 0.1.1 caller", "caller"),
+    ("Throughput", "throughput"),
+    ("CPU", "throughput"),
+    ("Fan-out", "fanout"),
+    ("Caller", "caller"),
+    ("SNS", "sns"),
+    ("Memory", "memory"),
+)
+
+
+def _phase_of(name: str) -> str:
+    return next(phase for prefix, phase in _PHASES if name.startswith(prefix))
 
 
 def _memory(runs: Runs, is_smoke: bool) -> BarResult:
