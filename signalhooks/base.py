@@ -9,6 +9,7 @@ never waits on the network and never raises into the sender.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 
 from . import conf
 from .conditions import Conditions, Predicate
@@ -203,11 +205,13 @@ class SignalHook:
                     waiter.set_result(self._skipped(kwargs))
                 return None
             event = self.build_event(signal, sender, kwargs)
-            _rendering.current = (kwargs.get("instance"), event)
-            try:
-                request = self.render(event, kwargs)
-            finally:
-                _rendering.current = None
+            request = None
+            if self._renders:
+                _rendering.current = (kwargs.get("instance"), event)
+                try:
+                    request = self.render(event, kwargs)
+                finally:
+                    _rendering.current = None
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
@@ -231,20 +235,13 @@ class SignalHook:
         """The frozen snapshot of this dispatch (model event or custom-signal event)."""
         instance = kwargs.get("instance")
         if isinstance(instance, Model):
-            extra = {k: v for k, v in kwargs.items() if k not in RESERVED_KWARGS}
+            extra = None
+            if signal is not post_save and signal is not post_delete:  # their kwargs are fixed
+                extra = {k: v for k, v in kwargs.items() if k not in RESERVED_KWARGS}
             event = model_event(signal, instance, kwargs, extra, self._serialize)
             name = self._name_for(kwargs)
             if name is not None and name != event.name:
-                event = Event(
-                    name=name,
-                    id=event.id,
-                    timestamp=event.timestamp,
-                    instance_id=event.instance_id,
-                    instance_json=event.instance_json,
-                    data_json=event.data_json,
-                    model=event.model,
-                    using=event.using,
-                )
+                event = dataclasses.replace(event, name=name)  # same id, same snapshot
             return event
         data = {k: v for k, v in kwargs.items() if k not in ("signal", "sender")}
         return custom_event(self._name_for(kwargs) or "signal", data)
@@ -253,6 +250,10 @@ class SignalHook:
         if self.event_name is None or isinstance(self.event_name, str):
             return self.event_name
         return str(self.event_name(kwargs))
+
+    #: Whether :meth:`render` has anything to do (the built-in hooks: only when a 0.1.1
+    #: payload method is overridden); skipping it is most of a hook's own cost.
+    _renders = True
 
     def render(self, event: Event, kwargs: Mapping[str, Any]) -> Any:
         """Request data prepared in the caller's thread, or ``None`` to render from ``event``."""

@@ -103,7 +103,7 @@ class HTTPSignalHook(SignalHook):
             max_attempts=max_attempts,
             max_in_flight=max_in_flight,
         )
-        self._legacy = overrides(
+        self._renders = overrides(
             self, HTTPSignalHook, "get_request_payload", "get_request_url_headers"
         ) or overrides(self, HTTPSignalHook, "get_request_url_params")
         super().__init__(event=event, **options)
@@ -124,7 +124,7 @@ class HTTPSignalHook(SignalHook):
         return dict(self.event_for(instance, created).seed_fields())
 
     def render(self, event: Event, kwargs: Mapping[str, Any]) -> HTTPRequest | None:
-        if not self._legacy:
+        if not self._renders:
             return None
         payload = self.get_request_payload(
             instance=kwargs.get("instance"), created=kwargs.get("created")
@@ -214,7 +214,7 @@ class SNSSignalHook(SignalHook):
             max_attempts=max_attempts,
             max_in_flight=max_in_flight,
         )
-        self._legacy = overrides(self, SNSSignalHook, "get_sns_msg", "get_sns_msg_attributes")
+        self._renders = overrides(self, SNSSignalHook, "get_sns_msg", "get_sns_msg_attributes")
         super().__init__(event=event, **options)
 
     def __repr__(self) -> str:  # never show credentials
@@ -233,7 +233,7 @@ class SNSSignalHook(SignalHook):
         return dict(SNSMessage.from_event(self.event_for(instance, created)).attributes)
 
     def render(self, event: Event, kwargs: Mapping[str, Any]) -> SNSMessage | None:
-        if not self._legacy:
+        if not self._renders:
             return None
         default = self.target.default_message(event)
         if overrides(self, SNSSignalHook, "get_sns_msg_attributes"):
