@@ -128,9 +128,10 @@ class AiohttpTransport:
                 allow_redirects=False,
                 ssl=ssl_context if ssl_context is not None else True,
             ) as response:
-                # read(n) may return less than is there; loop up to the cap, never beyond.
+                # read(n) may return less than is there; loop up to the cap, never beyond
+                # (and not once more at EOF: an extra await per request, measurable).
                 body = b""
-                while len(body) < body_limit:
+                while len(body) < body_limit and not response.content.at_eof():
                     chunk = await response.content.read(body_limit - len(body))
                     if not chunk:
                         break
