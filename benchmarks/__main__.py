@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--smoke", action="store_true", help="small sizes, < 60 s, margin gates")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a bar is missed")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3, smoke 1)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results[/smoke]")
     names = ["throughput", "fanout", "caller", "sns", "sns_retry", "memory"]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.time() - started
     title = f"signalhooks benchmarks ({'smoke' if args.smoke else 'full'}, {elapsed:.0f} s)"
     console.print(report.console_table(results, title))
+    if args.out is None:  # a smoke run must not overwrite the committed full results
+        args.out = ROOT / "benchmarks" / "results" / ("smoke" if args.smoke else "")
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {
         "smoke": args.smoke,
@@ -125,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"wrote {args.out}/results.json, results.md, chart.png")
     failed = [r.name for r in results if r.gate_failed]
     if failed:
-        console.print(f"[red]gates failed: {', '.join(failed)}")
-    return 1 if failed else 0
+        console.print(f"[red]below the bar: {', '.join(failed)}")
+    # The full run is the demo: it reports. --smoke (CI) and --strict gate.
+    return 1 if failed and (args.smoke or args.strict) else 0
 
 
 if __name__ == "__main__":
