@@ -8,12 +8,10 @@ never waits on the network and never raises into the sender.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from functools import partial
 from typing import Any, TypedDict
 
@@ -25,9 +23,10 @@ from django.db.models.signals import post_delete, post_save
 
 from . import conf
 from .conditions import Conditions, Predicate
-from .delivery import Delivery, Target
+from .delivery import Delivery, Target, Waiter
 from .engine import get_engine
 from .events import RESERVED_KWARGS, Event, custom_event, model_event
+from .handoff import LoopWaiter
 from .outbox.inline import accept_durable
 from .outcome import report_rejected
 from .payload import InstanceSerializer, PayloadOptions
@@ -177,18 +176,18 @@ class SignalHook:
         cancel the delivery. Delivery is immediate (``asend`` is not used inside
         ``transaction.atomic()``, which Django's async ORM does not offer).
         """
-        waiter: Future[DeliveryResult] = Future()
+        waiter = LoopWaiter()
         try:
             delivery = self._prepare(signal, sender, kwargs, waiter)
         except SynchronousOnlyOperation:  # serializing touched the DB (e.g. m2m)
             delivery = await sync_to_async(self._prepare)(signal, sender, kwargs, waiter)
         if delivery is None:
-            return waiter.result()
+            return waiter.future.result()  # settled synchronously, on this loop
         if self.durable or (self.durable is None and conf.get("DURABLE")):
             await sync_to_async(accept_durable)(delivery)  # the ORM, off this loop
         else:
             get_engine().accept(delivery)
-        return await asyncio.wrap_future(waiter)
+        return await waiter.future
 
     # -- building deliveries -------------------------------------------------------
 
@@ -197,7 +196,7 @@ class SignalHook:
         signal: Any,
         sender: Any,
         kwargs: dict[str, Any],
-        waiter: Future[DeliveryResult] | None = None,
+        waiter: Waiter | None = None,
     ) -> Delivery | None:
         try:
             if self.conditions.active and not self.conditions.allows(signal, kwargs):

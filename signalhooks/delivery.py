@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .events import Event
@@ -14,7 +13,7 @@ from .retry import RetryPolicy
 if TYPE_CHECKING:
     from .clients import Clients
 
-__all__ = ["Delivery", "Target"]
+__all__ = ["Delivery", "Target", "Waiter"]
 
 
 class Target(Protocol):
@@ -34,6 +33,12 @@ class Target(Protocol):
         ...
 
 
+class Waiter(Protocol):
+    """Whoever waits for a delivery's final outcome (``set_result`` is called once)."""
+
+    def set_result(self, result: DeliveryResult) -> None: ...
+
+
 class Delivery:
     """An accepted event on its way to one target.
 
@@ -49,7 +54,7 @@ class Delivery:
         target: Target,
         owner: object,
         request: Any = None,
-        waiter: Future[DeliveryResult] | None = None,
+        waiter: Waiter | None = None,
     ) -> None:
         self.event = event
         self.target = target

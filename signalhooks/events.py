@@ -59,7 +59,7 @@ class Event:
             return None
         return base64.b64encode(self.instance_json.encode()).decode("ascii")
 
-    @property
+    @cached_property
     def iso_timestamp(self) -> str:
         stamp = datetime.fromtimestamp(self.timestamp, UTC).isoformat(timespec="microseconds")
         return stamp.replace("+00:00", "Z")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import engine as _engine_module
-from .delivery import Delivery
+from .delivery import Delivery, Waiter
 from .results import DeliveryResult
 from .targets.http import HTTPTarget
 from .targets.sns import SNSTarget
@@ -183,6 +183,21 @@ def capture_hooks() -> Iterator[list[CapturedDelivery]]:
         yield sent
 
 
+class _Recording:
+    """A waiter that records the result, completes ``done`` and passes it on."""
+
+    def __init__(
+        self, inner: Waiter | None, results: list[DeliveryResult], done: Future[DeliveryResult]
+    ) -> None:
+        self.inner, self.results, self.done = inner, results, done
+
+    def set_result(self, result: DeliveryResult) -> None:
+        self.results.append(result)
+        self.done.set_result(result)
+        if self.inner is not None:
+            self.inner.set_result(result)
+
+
 @contextmanager
 def deliver_synchronously(timeout: float = 30.0) -> Iterator[list[DeliveryResult]]:
     """Deliver for real, but make each hook call return only once its delivery finished.
@@ -195,15 +210,14 @@ def deliver_synchronously(timeout: float = 30.0) -> Iterator[list[DeliveryResult
     results: list[DeliveryResult] = []
 
     def handler(engine: _engine_module.Engine, delivery: Delivery) -> bool:
+        # async_receiver awaits its own waiter: never block its loop.
         blocking = delivery.waiter is None and threading.current_thread() is not engine.thread
-        if delivery.waiter is None:
-            delivery.waiter = Future()
-        waiter = delivery.waiter
-        waiter.add_done_callback(lambda done: results.append(done.result()))
+        done: Future[DeliveryResult] = Future()
+        delivery.waiter = _Recording(delivery.waiter, results, done)
         accepted = engine.enqueue(delivery)
-        if blocking:  # async_receiver awaits its own waiter: never block its loop
+        if blocking:
             try:
-                waiter.result(timeout)
+                done.result(timeout)
             except FutureTimeout:
                 raise TimeoutError(
                     f"signalhooks: {delivery.event.name} to {delivery.target.name} "

@@ -14,6 +14,7 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
+from .http import USER_AGENT
 from .query import encode_query_body
 
 __all__ = ["ClientKey", "SNSClients"]
@@ -55,6 +56,9 @@ class SNSClients:
             # We build the parameters ourselves (and check the size limits first);
             # botocore's validation was 9 % of the delivery thread's time.
             parameter_validation=False,
+            # A fixed User-Agent: botocore otherwise re-assembles and sanitizes its
+            # default one on every request (6 % of the delivery thread on PublishBatch).
+            user_agent=f"{USER_AGENT} aiobotocore",
         )
         creator = self._session.create_client(
             "sns",

@@ -1,0 +1,70 @@
+"""The waiter of ``async_receiver``: a result handed to a future of the caller's loop.
+
+On the fan-out benchmark (``asend`` to 100 hooks) py-spy put the per-call
+``concurrent.futures.Future`` (a ``threading.Condition`` and its locks) and
+``asyncio.wrap_future`` at ~40 % of the caller loop's samples, and one self-pipe
+write per result (each result woke the caller's loop) at ~9 % of the delivery
+thread's. :class:`LoopWaiter` has no lock, and results for one loop travel in
+batches, one wake-up per burst. Wall-clock effect, honestly: the median fan-out
+went from ~65.8 to ~65.3 ms; the samples were mostly GIL waits, and two event
+loops sharing one core is what remains. Cancelling the awaiting task leaves the
+delivery running; its result is then dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from typing import Any
+
+from .results import DeliveryResult
+
+__all__ = ["LoopWaiter"]
+
+
+class LoopWaiter:
+    """Created on the awaiting loop; ``set_result`` may be called from any thread, once."""
+
+    __slots__ = ("_loop", "future")
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[DeliveryResult] = self._loop.create_future()
+
+    def set_result(self, result: DeliveryResult) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:  # e.g. rejected before it reached the engine
+            _settle(self.future, result)
+            return
+        with _lock:
+            batch = _pending.setdefault(self._loop, [])
+            first = not batch
+            batch.append((self.future, result))
+        if first:
+            try:
+                self._loop.call_soon_threadsafe(_resolve, self._loop)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                with _lock:
+                    _pending.pop(self._loop, None)
+
+
+_lock = threading.Lock()
+_pending: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, list[tuple[asyncio.Future[DeliveryResult], Any]]
+] = weakref.WeakKeyDictionary()
+
+
+def _resolve(loop: asyncio.AbstractEventLoop) -> None:
+    with _lock:
+        batch = _pending.pop(loop, [])
+    for future, result in batch:
+        _settle(future, result)
+
+
+def _settle(future: asyncio.Future[DeliveryResult], result: DeliveryResult) -> None:
+    if not future.done():  # done: the awaiting task was cancelled
+        future.set_result(result)
