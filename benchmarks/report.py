@@ -58,7 +58,7 @@ def console_table(results: list[BarResult], title: str) -> Any:
     table.add_column("Ratio", justify="right")
     table.add_column("Status", justify="center")
     for r in results:
-        ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+        ratio = "" if r.ratio is None else f"{r.ratio:.3f}"
         table.add_row(r.name, r.bar, r.measured, ratio, f"[{STYLE[r.status]}]{r.status}[/]")
     return table
 
@@ -71,7 +71,7 @@ def markdown(results: list[BarResult], info: dict[str, Any], smoke: bool, repeat
         "| --- | --- | --- | ---: | :---: |",
     ]
     for r in results:
-        ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+        ratio = "" if r.ratio is None else f"{r.ratio:.3f}"
         lines.append(f"| {r.name} | {r.bar} | {r.measured} | {ratio} | {r.status} |")
     lines += [
         "",
