@@ -113,7 +113,7 @@ def _kill_holding_rows(worker, sink) -> int:  # type: ignore[no-untyped-def]
 
 def test_sigterm_finishes_the_deliveries_in_flight_then_exits():
     with fast_sink() as sink:
-        sink.delay = 2.0
+        sink.delay = 4.0  # long enough that a loaded machine still stops it mid-flight
         hook = HTTPSignalHook(sink.url, durable=True)
         env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 30})
         worker = start_worker(env, "--poll", "0.05")
