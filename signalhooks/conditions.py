@@ -27,6 +27,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
 from django.db.models.signals import class_prepared, post_init, pre_save
 
+from .validation import field_names
+
 __all__ = ["Conditions", "Predicate"]
 
 #: ``when=``: called as ``when(instance, **signal_kwargs)``; a false result skips delivery.
@@ -166,15 +168,7 @@ class Conditions:
             )
         names: frozenset[str] | None = None
         if when_changed is not None:
-            if isinstance(when_changed, str) or not isinstance(when_changed, Iterable):
-                raise ImproperlyConfigured(
-                    f"{owner}: when_changed= must be a list of field names, not {when_changed!r}"
-                )
-            names = frozenset(when_changed)
-            if not names or not all(isinstance(n, str) and n for n in names):
-                raise ImproperlyConfigured(
-                    f"{owner}: when_changed= must be a non-empty list of field names"
-                )
+            names = frozenset(field_names(owner, "when_changed", when_changed) or ())
             watch(names)
         self.when = when
         self.when_changed = names

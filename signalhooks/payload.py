@@ -17,26 +17,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
 from .events import SerializationError, serialize_instance
+from .validation import field_names
 
 __all__ = ["InstanceSerializer", "PayloadOptions"]
 
 #: ``serializer=``: the instance in, JSON text (used verbatim) or a dict (encoded) out.
 InstanceSerializer = Callable[[Model], str | dict[str, Any]]
-
-
-def _names(owner: str, option: str, value: object) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ImproperlyConfigured(
-            f"{owner}: {option}= must be a list of field names, not {value!r}"
-        )
-    names = tuple(value)
-    if not names or not all(isinstance(name, str) and name for name in names):
-        raise ImproperlyConfigured(
-            f"{owner}: {option}= must be a non-empty list of field names, not {value!r}"
-        )
-    return names
 
 
 class PayloadOptions:
@@ -51,8 +37,8 @@ class PayloadOptions:
         serializer: InstanceSerializer | None = None,
         use_natural_keys: bool = False,
     ) -> None:
-        self.fields = _names(owner, "fields", fields)
-        self.exclude = _names(owner, "exclude", exclude)
+        self.fields = field_names(owner, "fields", fields)
+        self.exclude = field_names(owner, "exclude", exclude)
         if self.fields is not None and self.exclude is not None:
             raise ImproperlyConfigured(f"{owner}: give fields= or exclude=, not both")
         if serializer is not None and not callable(serializer):

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["check_durable", "check_limits", "check_url", "overrides", "signal_name"]
+__all__ = [
+    "check_durable",
+    "check_limits",
+    "check_url",
+    "field_names",
+    "overrides",
+    "signal_name",
+]
 
 
 def overrides(hook: object, base: type, *names: str) -> bool:
@@ -54,3 +62,19 @@ def signal_name(signal: Any) -> str:
     from .wiring import signal_names
 
     return signal_names().get(signal, repr(signal))
+
+
+def field_names(owner: str, option: str, value: object) -> tuple[str, ...] | None:
+    """A non-empty list of field-name strings as a tuple (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ImproperlyConfigured(
+            f"{owner}: {option}= must be a list of field names, not {value!r}"
+        )
+    names = tuple(value)
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise ImproperlyConfigured(
+            f"{owner}: {option}= must be a non-empty list of field names, not {value!r}"
+        )
+    return names
