@@ -113,7 +113,7 @@ def _kill_holding_rows(worker, sink) -> int:  # type: ignore[no-untyped-def]
 
 def test_sigterm_finishes_the_deliveries_in_flight_then_exits():
     with fast_sink() as sink:
-        sink.delay = 4.0  # long enough that a loaded machine still stops it mid-flight
+        sink.delay = 2.0
         hook = HTTPSignalHook(sink.url, durable=True)
         env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 30})
         worker = start_worker(env, "--poll", "0.05")
@@ -122,8 +122,12 @@ def test_sigterm_finishes_the_deliveries_in_flight_then_exits():
             sink.wait(lambda s: s.count() == 10, 10, "all 10 sent")
             worker.send_signal(signal.SIGTERM)
             in_flight = 10 - sink.answered_late
+            # Wait, don't signal again: a second SIGTERM means "stop now".
+            out, err = worker.communicate(timeout=20)
+            output = out + err
         finally:
-            output = stop_worker(worker)
+            if worker.poll() is None:  # only when the test failed before the wait
+                stop_worker(worker)
         assert worker.returncode == 0, output
         assert in_flight > 0  # the stop came while answers were outstanding...
         assert sink.answered_late == 10  # ...and it waited for every one before exiting
