@@ -25,6 +25,12 @@ def test_quote_plus_matches_urllib_on_awkward_text() -> None:
     samples += [
         "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(300)
     ]
+    # The fast path's alphabet (base64, plain words), with one odd character or without.
+    common = string.ascii_letters + string.digits + "_.~+/= -"
+    for odd in ("", "&", "%", "é", "\n"):
+        samples += [
+            "".join(rng.choice(common) for _ in range(rng.randint(1, 80))) + odd for _ in range(100)
+        ]
     for text in samples:
         assert quote_plus(text) == reference(text), repr(text)
 
