@@ -201,7 +201,7 @@ class SignalHook:
         if self.durable or (self.durable is None and conf.get("DURABLE")):
             await sync_to_async(accept_durable)(delivery)  # the ORM, off this loop
         else:
-            get_engine().accept(delivery)
+            get_engine().accept_from_loop(delivery)
         return await waiter.future
 
     # -- building deliveries -------------------------------------------------------
@@ -252,7 +252,7 @@ class SignalHook:
             extra = None
             if signal is not post_save and signal is not post_delete:  # their kwargs are fixed
                 extra = {k: v for k, v in kwargs.items() if k not in RESERVED_KWARGS}
-            event = model_event(signal, instance, kwargs, extra, self._serialize)
+            event = model_event(signal, instance, kwargs, extra, self._serialize, consumer=self)
             name = self._name_for(kwargs)
             if name is not None and name != event.name:
                 event = dataclasses.replace(event, name=name)  # same id, same snapshot

@@ -8,6 +8,7 @@ and shared by every target of the event.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import json
@@ -160,11 +161,17 @@ def model_action(signal: object, kwargs: Mapping[str, Any]) -> str:
     return "signal"
 
 
-# One dispatch of post_save/post_delete calls every connected hook in turn with the
-# same instance. Serializing it once per dispatch instead of once per hook is most
-# of the caller's cost. The memo is per thread, and is invalidated by pre_save /
-# pre_delete (always sent before their post_ signal in the same thread), so a second
-# save() of the same instance is serialized afresh: snapshot semantics are kept.
+# One dispatch calls every connected hook in turn with the same instance; serializing
+# it once per dispatch instead of once per hook is most of the caller's cost. The memo
+# is per thread and lives for one *scope*, which must end before the instance can
+# change between two dispatches:
+# - post_save / post_delete: until the next pre_save / pre_delete (always sent before
+#   their post_ signal in the same thread), so a second save() is serialized afresh;
+# - any other signal inside a running event loop (``asend``): one loop iteration.
+#   ``asend`` starts every async receiver's task at once, so their first steps (where
+#   the event is built) run in the same iteration; a callback ends the scope after it.
+# Other signals sent synchronously are not memoized (nothing marks where they end).
+# Within a scope, a hook asking twice means a second dispatch: it gets a new event.
 _memo = threading.local()
 
 
@@ -176,31 +183,65 @@ pre_save.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.
 pre_delete.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.generation")
 
 
+def _memo_scope(signal: object) -> object | None:
+    """What the memo is valid for (compared with ``==``), or ``None``: don't memoize."""
+    if signal is post_save or signal is post_delete:
+        return getattr(_memo, "generation", 0)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    tick: tuple[asyncio.AbstractEventLoop, object] | None = getattr(_memo, "tick", None)
+    if tick is None or tick[0] is not loop:
+        tick = _memo.tick = (loop, object())
+        loop.call_soon(_end_tick, tick)
+    return tick[1]
+
+
+def _end_tick(tick: tuple[asyncio.AbstractEventLoop, object]) -> None:
+    if getattr(_memo, "tick", None) is tick:
+        _memo.tick = None
+
+
+@dataclass(slots=True)
+class _Memo:
+    instance: Model
+    signal: object
+    action: str
+    scope: object
+    event: Event
+    consumers: set[int]
+
+
 def model_event(
     signal: object,
     instance: Model,
     kwargs: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
     serialize: Callable[[Model], str] | None = None,
+    consumer: object = None,
 ) -> Event:
     """The event for a signal that passed a model ``instance`` (memoized per dispatch).
 
     ``serialize`` replaces the default serialization (a hook's payload options); such
     events are not memoized, so hooks with other options never share a snapshot.
+    ``consumer`` (the hook asking) tells a second dispatch from the same one.
     """
     action = model_action(signal, kwargs)
-    memoizable = (signal is post_save or signal is post_delete) and not extra and serialize is None
-    generation = getattr(_memo, "generation", 0)
-    if memoizable:
-        cached = getattr(_memo, "last", None)
+    scope = _memo_scope(signal) if not extra and serialize is None else None
+    if scope is not None:
+        cached: _Memo | None = getattr(_memo, "last", None)
         if (
             cached is not None
-            and cached[0] is instance
-            and cached[1] == action
-            and cached[2] == generation
+            and cached.instance is instance
+            and cached.signal is signal
+            and cached.action == action
+            and cached.scope == scope
+            and id(consumer) not in cached.consumers
         ):
-            event: Event = cached[3]
-            return event
+            if consumer is not None:
+                cached.consumers.add(id(consumer))
+            return cached.event
     label, name = _names(type(instance), action)
     event = Event(
         name=name,
@@ -210,8 +251,9 @@ def model_event(
         model=label,
         using=kwargs.get("using") or instance._state.db,
     )
-    if memoizable:
-        _memo.last = (instance, action, generation, event)
+    if scope is not None:
+        consumers = set() if consumer is None else {id(consumer)}
+        _memo.last = _Memo(instance, signal, action, scope, event, consumers)
     return event
 
 

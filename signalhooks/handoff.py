@@ -45,11 +45,20 @@ class LoopWaiter:
             first = not batch
             batch.append((self.future, result))
         if first:
-            try:
-                self._loop.call_soon_threadsafe(_resolve, self._loop)
-            except RuntimeError:  # that loop is closed: nobody is waiting any more
-                with _lock:
-                    _pending.pop(self._loop, None)
+            if running is not None:
+                # From the engine's loop: wake the caller once this loop iteration
+                # (often a burst of responses) has settled everything it can.
+                running.call_soon(_wake, self._loop)
+            else:
+                _wake(self._loop)
+
+
+def _wake(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        loop.call_soon_threadsafe(_resolve, loop)
+    except RuntimeError:  # that loop is closed: nobody is waiting any more
+        with _lock:
+            _pending.pop(loop, None)
 
 
 _lock = threading.Lock()

@@ -126,3 +126,36 @@ def test_instance_needing_queries_is_serialized_off_the_event_loop(http, connect
     obj = decode_instance(body["Instance"])
     assert obj.object.username == "ada"
     assert obj.m2m_data["groups"] == [user.groups.get().pk]
+
+
+def test_hooks_of_one_asend_share_one_snapshot_and_each_asend_gets_its_own(http, connect):
+    # events.py serializes the instance once per asend dispatch (one loop iteration);
+    # a later asend, or a second asend started in the same iteration, is a new event.
+    from tests.testapp.models import Pizza
+
+    paths = [unique_path(f"share{i}") for i in range(3)]
+    signal = Signal()
+    for path in paths:
+        connect(signal, HTTPSignalHook(request_url=http.url(path)).async_receiver)
+    pizza = Pizza(pk=7, name="first")
+
+    async def send_twice_at_once() -> None:
+        await asyncio.gather(
+            signal.asend(sender=Pizza, instance=pizza), signal.asend(sender=Pizza, instance=pizza)
+        )
+
+    asyncio.run(signal.asend(sender=Pizza, instance=pizza))
+    pizza.name = "second"
+    asyncio.run(signal.asend(sender=Pizza, instance=pizza))
+    asyncio.run(send_twice_at_once())
+
+    bodies = [[r.json() for r in http.wait_for(4, path)] for path in paths]
+    for dispatch in range(2):
+        first, *others = (per_path[dispatch] for per_path in bodies)
+        assert all(other == first for other in others)  # same EventId, same snapshot
+    names = [decode_instance(b["Instance"]).object.name for b in bodies[0][:2]]
+    assert names == ["first", "second"]
+    event_ids = {body["EventId"] for per_path in bodies for body in per_path}
+    assert len(event_ids) == 4, "each of the four asend calls is one event"
+    for per_path in bodies:
+        assert len({body["EventId"] for body in per_path}) == 4

@@ -126,6 +126,19 @@ def test_two_saves_of_one_instance_are_two_snapshots(http, connect):
     assert bodies[0]["EventId"] != bodies[1]["EventId"]
 
 
+def test_post_save_sent_twice_by_hand_is_two_events(http, connect):
+    # No pre_save in between (which ends the memo's scope): the hook asking a second
+    # time is what tells the second dispatch from the first.
+    path = unique_path("byhand")
+    connect(post_save, HTTPSignalHook(request_url=http.url(path)), Pizza)
+    pizza = Pizza.objects.create(name="one")
+    pizza.name = "two"
+    post_save.send(sender=Pizza, instance=pizza, created=False)
+    bodies = [r.json() for r in http.wait_for(2, path)]
+    assert len({b["EventId"] for b in bodies}) == 2
+    assert sorted(decode_instance(b["Instance"]).object.name for b in bodies) == ["one", "two"]
+
+
 def test_every_hook_of_one_dispatch_gets_the_same_event(http, connect):
     paths = [unique_path(f"fan{i}") for i in range(3)]
     for path in paths:
