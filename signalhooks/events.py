@@ -29,6 +29,8 @@ from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
+from .dump import dump_instance
+
 __all__ = ["Event", "SerializationError", "custom_event", "model_event", "serialize_instance"]
 
 #: Keyword arguments of model signals that describe the dispatch, not the data.
@@ -116,7 +118,10 @@ def serialize_instance(instance: Model, fields: list[str] | None = None, **optio
         # minus the brackets and half the cost: its JSON serializer is the Python one
         # plus json.dump(cls=DjangoJSONEncoder, ensure_ascii=False) per object
         # (tests/test_payload.py compares the two byte for byte).
-        [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
+        if fields is None and not options:
+            obj = dump_instance(instance)
+        else:
+            [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
         text = json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False)
     except SynchronousOnlyOperation:
         # Not a serialization problem: the caller runs an event loop and the instance

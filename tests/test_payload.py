@@ -210,6 +210,15 @@ def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
     user = User.objects.create(username="ada", last_login=datetime(2026, 11, 28, 4, 3))
     user.groups.add(Group.objects.create(name="cooks"))  # m2m: serialized with a query
     cases = [(pizza, {}), (order, {}), (ticket, {}), (user, {}), (pizza, {"fields": ["name"]})]
+    # signalhooks.dump's fast path: FKs, datetimes, JSON, unsaved (pk None), contrib models.
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from signalhooks.outbox.models import OutboxDelivery
+
+    cases += [(Permission.objects.select_related("content_type").first(), {})]
+    cases += [(ContentType.objects.first(), {}), (Pizza(name="unsaved"), {})]
+    cases += [(OutboxDelivery(), {})]
     cases.append((ticket, {"use_natural_foreign_keys": True, "use_natural_primary_keys": True}))
     for instance, options in cases:
         # Django 6.1 ends the document with a newline; the object itself is identical.
