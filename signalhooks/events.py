@@ -15,7 +15,6 @@ import json
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,8 +103,15 @@ def new_event_id() -> str:
     a system call that releases the GIL, and the caller (inside ``save()``) then
     waits for the delivery thread to hand the GIL back: measured ~90 us of a ~130 us
     dispatch with 10 hooks. ``random`` is reseeded from the OS in forked children.
+    Formatted by hand: ``str(uuid.UUID(int=..., version=4))`` costs twice as much.
     """
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    digits = "%032x" % (random.getrandbits(128) & _UUID_CLEAR | _UUID_V4)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+# Version 4 in bits 76-79, RFC 4122 variant (0b10) in bits 62-63: what uuid.UUID sets.
+_UUID_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID_V4 = (4 << 76) | (2 << 62)
 
 
 def serialize_instance(instance: Model, fields: list[str] | None = None, **options: Any) -> str:

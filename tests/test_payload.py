@@ -224,3 +224,14 @@ def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
         # Django 6.1 ends the document with a newline; the object itself is identical.
         expected = serializers.serialize("json", [instance], **options).rstrip("\n")
         assert "[" + serialize_instance(instance, **options) + "]" == expected, options
+
+
+def test_event_ids_are_random_version_4_uuids():
+    from signalhooks.events import new_event_id
+
+    ids = [new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
