@@ -253,9 +253,10 @@ class SignalHook:
             if signal is not post_save and signal is not post_delete:  # their kwargs are fixed
                 extra = {k: v for k, v in kwargs.items() if k not in RESERVED_KWARGS}
             event = model_event(signal, instance, kwargs, extra, self._serialize, consumer=self)
-            name = self._name_for(kwargs)
-            if name is not None and name != event.name:
-                event = dataclasses.replace(event, name=name)  # same id, same snapshot
+            if self.event_name is not None:
+                name = self._name_for(kwargs)
+                if name is not None and name != event.name:
+                    event = dataclasses.replace(event, name=name)  # same id, same snapshot
             return event
         data = {k: v for k, v in kwargs.items() if k not in ("signal", "sender")}
         return custom_event(self._name_for(kwargs) or "signal", data)

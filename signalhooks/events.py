@@ -194,10 +194,8 @@ pre_save.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.
 pre_delete.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.generation")
 
 
-def _memo_scope(signal: object) -> object | None:
-    """What the memo is valid for (compared with ``==``), or ``None``: don't memoize."""
-    if signal is post_save or signal is post_delete:
-        return getattr(_memo, "generation", 0)
+def _loop_tick() -> object | None:
+    """The memo scope of a running event loop's current iteration, or ``None``."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -239,7 +237,12 @@ def model_event(
     ``consumer`` (the hook asking) tells a second dispatch from the same one.
     """
     action = model_action(signal, kwargs)
-    scope = _memo_scope(signal) if not extra and serialize is None else None
+    if extra or serialize is not None:
+        scope: object = None
+    elif signal is post_save or signal is post_delete:
+        scope = getattr(_memo, "generation", 0)
+    else:
+        scope = _loop_tick()
     if scope is not None:
         cached: _Memo | None = getattr(_memo, "last", None)
         if (
@@ -248,11 +251,13 @@ def model_event(
             and cached.signal is signal
             and cached.action == action
             and cached.scope == scope
-            and id(consumer) not in cached.consumers
         ):
-            if consumer is not None:
-                cached.consumers.add(id(consumer))
-            return cached.event
+            consumers = cached.consumers
+            key = id(consumer)
+            if key not in consumers:
+                if consumer is not None:
+                    consumers.add(key)
+                return cached.event
     label, name = _names(type(instance), action)
     event = Event(
         name=name,
