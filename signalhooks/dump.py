@@ -13,14 +13,16 @@ options such as ``fields=`` or natural keys — goes through Django's serializer
 
 from __future__ import annotations
 
+import datetime
 import functools
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Field, Model
 from django.utils.encoding import is_protected_type
 
-__all__ = ["dump_instance"]
+__all__ = ["dump_instance", "encodes_later"]
 
 _Plan = tuple[str, "Field[Any, Any]", tuple[tuple[str, "Field[Any, Any]"], ...]]
 
@@ -60,3 +62,24 @@ def dump_instance(instance: Model) -> dict[str, Any]:
         "pk": _value(instance, pk),
         "fields": {name: _value(instance, field) for name, field in fields},
     }
+
+
+#: Immutable values DjangoJSONEncoder always encodes (bool is an int; datetime a date).
+_STABLE = (str, int, float, Decimal, datetime.date)
+
+
+def encodes_later(obj: dict[str, Any]) -> bool:
+    """Whether the JSON text of ``obj`` may be made later, on another thread.
+
+    True when every value is immutable and certain to encode: strings, numbers,
+    dates and naive times. Anything else (lists of m2m keys, a field whose
+    ``value_to_string`` returns an object, an aware time, which JSON cannot
+    represent) is encoded at once, so that an error surfaces in the caller.
+    """
+    for value in (obj["pk"], *obj["fields"].values()):
+        if value is None or isinstance(value, _STABLE):
+            continue
+        if isinstance(value, datetime.time) and value.tzinfo is None:
+            continue
+        return False
+    return True

@@ -28,7 +28,7 @@ from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from .dump import dump_instance
+from .dump import dump_instance, encodes_later
 
 __all__ = ["Event", "SerializationError", "custom_event", "model_event", "serialize_instance"]
 
@@ -96,6 +96,55 @@ class Event:
         return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class _InstanceJSON:
+    """``Event.instance_json`` of a snapshot event: encoded on first use, then stored.
+
+    The instance's values are copied at signal time (:func:`_snapshot`), but turning
+    them into JSON text — 6 of the ~45 us a ``save()`` with 10 hooks costs the caller
+    — can wait for the delivery thread: the values are immutable (strings, numbers,
+    dates), so the text is the same whenever, and whichever thread, it is made. A
+    non-data descriptor: events built by ``Event(...)`` keep their text in the
+    instance ``__dict__``, which takes precedence.
+    """
+
+    def __get__(self, event: Event | None, owner: type[Event]) -> str | None:
+        if event is None:
+            return None  # the dataclass default
+        state = event.__dict__
+        dump = state.get("_instance_dump")
+        if dump is None:
+            return None
+        text = state["instance_json"] = _encode(dump)
+        del state["_instance_dump"]
+        return text
+
+
+# Set after @dataclass, which only needs the default of the field at class creation.
+Event.instance_json = _InstanceJSON()  # type: ignore[assignment]
+
+
+def _snapshot(
+    name: str, instance_id: str, dump: dict[str, Any], model: str, using: str | None
+) -> Event:
+    """A model event whose ``instance_json`` is encoded on first use (see ``_InstanceJSON``).
+
+    Bypasses the frozen dataclass ``__init__`` (an object.__setattr__ per field, a
+    microsecond per dispatch); tests/test_payload.py checks it sets every field.
+    """
+    event = object.__new__(Event)
+    event.__dict__.update(
+        name=name,
+        id=new_event_id(),
+        timestamp=time.time(),
+        instance_id=instance_id,
+        data_json=None,
+        model=model,
+        using=using,
+        _instance_dump=dump,
+    )
+    return event
+
+
 def new_event_id() -> str:
     """A random (version 4) UUID, from the process PRNG rather than ``os.urandom``.
 
@@ -119,23 +168,35 @@ def serialize_instance(instance: Model, fields: list[str] | None = None, **optio
 
     ``options`` go to Django's serializer (``use_natural_foreign_keys=True``, ...).
     """
+    return _encode_instance(instance, _dump(instance, fields, **options), options)
+
+
+def _dump(instance: Model, fields: list[str] | None = None, **options: Any) -> dict[str, Any]:
+    # What serializers.serialize("json", [instance]) writes for the one object is
+    # the Python serializer's dict plus json.dump(cls=DjangoJSONEncoder,
+    # ensure_ascii=False); tests/test_payload.py compares the two byte for byte.
     try:
-        # What serializers.serialize("json", [instance]) writes for the one object,
-        # minus the brackets and half the cost: its JSON serializer is the Python one
-        # plus json.dump(cls=DjangoJSONEncoder, ensure_ascii=False) per object
-        # (tests/test_payload.py compares the two byte for byte).
         if fields is None and not options:
-            obj = dump_instance(instance)
-        else:
-            [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
-        text = json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False)
+            return dump_instance(instance)
+        [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
+        return obj  # type: ignore[no-any-return]
     except SynchronousOnlyOperation:
         # Not a serialization problem: the caller runs an event loop and the instance
         # needs queries (m2m). async_receiver catches this and retries in a thread.
         raise
     except Exception as exc:
         raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
-    return text
+
+
+def _encode_instance(instance: Model, obj: dict[str, Any], options: Mapping[str, Any]) -> str:
+    try:
+        return _encode(obj)
+    except Exception as exc:
+        raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
+
+
+def _encode(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
 def _explain_instance_error(
@@ -259,14 +320,21 @@ def model_event(
                     consumers.add(key)
                 return cached.event
     label, name = _names(type(instance), action)
-    event = Event(
-        name=name,
-        instance_id=str(instance.pk),
-        instance_json=serialize_instance(instance) if serialize is None else serialize(instance),
-        data_json=dumps_data(extra) if extra else None,
-        model=label,
-        using=kwargs.get("using") or instance._state.db,
-    )
+    instance_id = str(instance.pk)
+    using = kwargs.get("using") or instance._state.db
+    dump = _dump(instance) if serialize is None else None
+    if dump is not None and not extra and encodes_later(dump):
+        event = _snapshot(name, instance_id, dump, label, using)
+    else:
+        instance_json = _encode_instance(instance, dump, {}) if dump is not None else None
+        event = Event(
+            name=name,
+            instance_id=instance_id,
+            instance_json=instance_json if serialize is None else serialize(instance),
+            data_json=dumps_data(extra) if extra else None,
+            model=label,
+            using=using,
+        )
     if scope is not None:
         consumers = set() if consumer is None else {id(consumer)}
         _memo.last = _Memo(instance, signal, action, scope, event, consumers)

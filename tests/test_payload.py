@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -235,3 +235,44 @@ def test_event_ids_are_random_version_4_uuids():
         parsed = uuid.UUID(text)
         assert str(parsed) == text
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_snapshot_events_encode_lazily_and_equal_eager_ones():
+    # events._snapshot skips the dataclass __init__ and defers the JSON text; the
+    # result must be indistinguishable from an Event built the ordinary way.
+    import dataclasses
+
+    from signalhooks.events import Event, model_event, serialize_instance
+
+    pizza = Pizza(pk=3, name="lazy", price=Decimal("1.50"))
+    event = model_event(post_save, pizza, {"created": True})
+    assert "_instance_dump" in event.__dict__  # not encoded yet
+    pizza.name = "changed after the signal"
+    eager = Event(
+        name=event.name,
+        id=event.id,
+        timestamp=event.timestamp,
+        instance_id="3",
+        instance_json=serialize_instance(Pizza(pk=3, name="lazy", price=Decimal("1.50"))),
+        model="testapp.Pizza",
+        using=None,
+    )
+    assert event == eager and repr(event) == repr(eager)
+    assert "_instance_dump" not in event.__dict__  # encoded once, then kept
+    assert {f.name for f in dataclasses.fields(Event)} <= set(event.__dict__)
+    assert dataclasses.replace(event, name="other").instance_json == eager.instance_json
+    assert Event(name="x").instance_json is None
+
+
+def test_values_that_could_change_or_fail_are_encoded_at_signal_time():
+    from datetime import time as clock
+
+    from signalhooks.dump import encodes_later
+
+    def dump(value: object) -> dict[str, object]:
+        return {"model": "a.b", "pk": 1, "fields": {"f": value}}
+
+    for value in ("s", 1, 1.5, True, None, Decimal("2"), datetime(2026, 1, 1), clock(1, 2)):
+        assert encodes_later(dump(value)), value
+    for value in ([1, 2], {"a": 1}, {"tag"}, clock(1, 2, tzinfo=UTC), object()):
+        assert not encodes_later(dump(value)), value
