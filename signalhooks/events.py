@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -28,7 +29,7 @@ from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from .dump import dump_instance, encodes_later
+from .dump import InstanceValues, dump_instance, instance_values
 
 __all__ = ["Event", "SerializationError", "custom_event", "model_event", "serialize_instance"]
 
@@ -111,11 +112,11 @@ class _InstanceJSON:
         if event is None:
             return None  # the dataclass default
         state = event.__dict__
-        dump = state.get("_instance_dump")
-        if dump is None:
+        values: InstanceValues | None = state.get("_instance_values")
+        if values is None:
             return None
-        text = state["instance_json"] = _encode(dump)
-        del state["_instance_dump"]
+        text = state["instance_json"] = _encode(values.dump())
+        del state["_instance_values"]
         return text
 
 
@@ -124,7 +125,7 @@ Event.instance_json = _InstanceJSON()  # type: ignore[assignment]
 
 
 def _snapshot(
-    name: str, instance_id: str, dump: dict[str, Any], model: str, using: str | None
+    name: str, instance_id: str, values: InstanceValues, model: str, using: str | None
 ) -> Event:
     """A model event whose ``instance_json`` is encoded on first use (see ``_InstanceJSON``).
 
@@ -140,7 +141,7 @@ def _snapshot(
         data_json=None,
         model=model,
         using=using,
-        _instance_dump=dump,
+        _instance_values=values,
     )
     return event
 
@@ -168,29 +169,25 @@ def serialize_instance(instance: Model, fields: list[str] | None = None, **optio
 
     ``options`` go to Django's serializer (``use_natural_foreign_keys=True``, ...).
     """
-    return _encode_instance(instance, _dump(instance, fields, **options), options)
-
-
-def _dump(instance: Model, fields: list[str] | None = None, **options: Any) -> dict[str, Any]:
     # What serializers.serialize("json", [instance]) writes for the one object is
     # the Python serializer's dict plus json.dump(cls=DjangoJSONEncoder,
     # ensure_ascii=False); tests/test_payload.py compares the two byte for byte.
-    try:
+    with _explained(instance, options):
         if fields is None and not options:
-            return dump_instance(instance)
+            return _encode(dump_instance(instance))
         [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
-        return obj  # type: ignore[no-any-return]
+        return _encode(obj)
+
+
+@contextlib.contextmanager
+def _explained(instance: Model, options: Mapping[str, Any]) -> Iterator[None]:
+    """Turn a failure to serialize ``instance`` into a :class:`SerializationError`."""
+    try:
+        yield
     except SynchronousOnlyOperation:
         # Not a serialization problem: the caller runs an event loop and the instance
         # needs queries (m2m). async_receiver catches this and retries in a thread.
         raise
-    except Exception as exc:
-        raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
-
-
-def _encode_instance(instance: Model, obj: dict[str, Any], options: Mapping[str, Any]) -> str:
-    try:
-        return _encode(obj)
     except Exception as exc:
         raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
 
@@ -322,15 +319,19 @@ def model_event(
     label, name = _names(type(instance), action)
     instance_id = str(instance.pk)
     using = kwargs.get("using") or instance._state.db
-    dump = _dump(instance) if serialize is None else None
-    if dump is not None and not extra and encodes_later(dump):
-        event = _snapshot(name, instance_id, dump, label, using)
+    values = None
+    if serialize is None and not extra:
+        with _explained(instance, {}):
+            values = instance_values(instance)
+    if values is not None and values.encodes_later():
+        event = _snapshot(name, instance_id, values, label, using)
     else:
-        instance_json = _encode_instance(instance, dump, {}) if dump is not None else None
         event = Event(
             name=name,
             instance_id=instance_id,
-            instance_json=instance_json if serialize is None else serialize(instance),
+            instance_json=serialize_instance(instance)
+            if serialize is None
+            else serialize(instance),
             data_json=dumps_data(extra) if extra else None,
             model=label,
             using=using,

@@ -246,7 +246,7 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
 
     pizza = Pizza(pk=3, name="lazy", price=Decimal("1.50"))
     event = model_event(post_save, pizza, {"created": True})
-    assert "_instance_dump" in event.__dict__  # not encoded yet
+    assert "_instance_values" in event.__dict__  # not encoded yet
     pizza.name = "changed after the signal"
     eager = Event(
         name=event.name,
@@ -258,7 +258,7 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
         using=None,
     )
     assert event == eager and repr(event) == repr(eager)
-    assert "_instance_dump" not in event.__dict__  # encoded once, then kept
+    assert "_instance_values" not in event.__dict__  # encoded once, then kept
     assert {f.name for f in dataclasses.fields(Event)} <= set(event.__dict__)
     assert dataclasses.replace(event, name="other").instance_json == eager.instance_json
     assert Event(name="x").instance_json is None
@@ -267,12 +267,19 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
 def test_values_that_could_change_or_fail_are_encoded_at_signal_time():
     from datetime import time as clock
 
-    from signalhooks.dump import encodes_later
+    from signalhooks.dump import InstanceValues, instance_values
 
-    def dump(value: object) -> dict[str, object]:
-        return {"model": "a.b", "pk": 1, "fields": {"f": value}}
+    plan = instance_values(Pizza(pk=1, name="x"))._plan  # (pk, name, price)
+
+    def values(value: object) -> InstanceValues:
+        return InstanceValues(plan, (1, value, Decimal("1")))
 
     for value in ("s", 1, 1.5, True, None, Decimal("2"), datetime(2026, 1, 1), clock(1, 2)):
-        assert encodes_later(dump(value)), value
+        assert values(value).encodes_later(), value
     for value in ([1, 2], {"a": 1}, {"tag"}, clock(1, 2, tzinfo=UTC), object()):
-        assert not encodes_later(dump(value)), value
+        assert not values(value).encodes_later(), value
+    assert values("s").dump() == {
+        "model": "testapp.pizza",
+        "pk": 1,
+        "fields": {"name": "s", "price": Decimal("1")},
+    }
