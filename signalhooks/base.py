@@ -25,7 +25,7 @@ from . import conf
 from .conditions import Conditions, Predicate
 from .delivery import Delivery, Target, Waiter
 from .engine import get_engine
-from .events import RESERVED_KWARGS, Event, custom_event, model_event
+from .events import RESERVED_KWARGS, Event, async_receiver_scope, custom_event, model_event
 from .handoff import LoopWaiter
 from .outbox.inline import accept_durable
 from .outcome import report_rejected
@@ -193,7 +193,8 @@ class SignalHook:
         """
         waiter = LoopWaiter()
         try:
-            delivery = self._prepare(signal, sender, kwargs, waiter)
+            with async_receiver_scope():
+                delivery = self._prepare(signal, sender, kwargs, waiter)
         except SynchronousOnlyOperation:  # serializing touched the DB (e.g. m2m)
             delivery = await sync_to_async(self._prepare)(signal, sender, kwargs, waiter)
         if delivery is None:

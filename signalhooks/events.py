@@ -31,7 +31,14 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 
 from .dump import InstanceValues, dump_instance, instance_values
 
-__all__ = ["Event", "SerializationError", "custom_event", "model_event", "serialize_instance"]
+__all__ = [
+    "Event",
+    "SerializationError",
+    "async_receiver_scope",
+    "custom_event",
+    "model_event",
+    "serialize_instance",
+]
 
 #: Keyword arguments of model signals that describe the dispatch, not the data.
 RESERVED_KWARGS = frozenset(
@@ -236,11 +243,14 @@ def model_action(signal: object, kwargs: Mapping[str, Any]) -> str:
 # change between two dispatches:
 # - post_save / post_delete: until the next pre_save / pre_delete (always sent before
 #   their post_ signal in the same thread), so a second save() is serialized afresh;
-# - any other signal inside a running event loop (``asend``): one loop iteration.
-#   ``asend`` starts every async receiver's task at once, so their first steps (where
-#   the event is built) run in the same iteration; a callback ends the scope after it.
+# - any other signal, for ``async_receiver``: one loop iteration. ``asend`` starts
+#   every async receiver's task at once, so their first steps (where the event is
+#   built) run in the same iteration, after any change the sending code made; a
+#   callback ends the scope after it.
 # Other signals sent synchronously are not memoized (nothing marks where they end).
 # Within a scope, a hook asking twice means a second dispatch: it gets a new event.
+# (Two asend() of one instance in one iteration, whose hooks' conditions differ on
+# update_fields/raw/using, may share an event id; their snapshots are the same.)
 _memo = threading.local()
 
 
@@ -263,6 +273,20 @@ def _loop_tick() -> object | None:
         tick = _memo.tick = (loop, object())
         loop.call_soon(_end_tick, tick)
     return tick[1]
+
+
+@contextlib.contextmanager
+def async_receiver_scope() -> Iterator[None]:
+    """Around building the event in ``async_receiver``: lets the memo last one iteration.
+
+    Only there: a *synchronous* send of a custom signal inside a running loop can be
+    followed, in the same iteration, by a change to the instance and another send.
+    """
+    _memo.in_async_receiver = True
+    try:
+        yield
+    finally:
+        _memo.in_async_receiver = False
 
 
 def _end_tick(tick: tuple[asyncio.AbstractEventLoop, object]) -> None:
@@ -299,8 +323,10 @@ def model_event(
         scope: object = None
     elif signal is post_save or signal is post_delete:
         scope = getattr(_memo, "generation", 0)
-    else:
+    elif getattr(_memo, "in_async_receiver", False):
         scope = _loop_tick()
+    else:
+        scope = None
     if scope is not None:
         cached: _Memo | None = getattr(_memo, "last", None)
         if (

@@ -104,3 +104,31 @@ def test_sync_hook_called_from_an_event_loop_does_not_raise(http, connect):
     assert not result.ok
     assert "SynchronousOnlyOperation" in result.error
     assert "tests.test_custom_signals.pizza_baked" in result.error
+
+
+def test_sync_sends_inside_an_event_loop_each_snapshot_the_instance(http, connect):
+    # Two synchronous sends of one custom signal within one loop iteration, the
+    # instance changed in between, and hooks whose conditions pick one send each:
+    # the second hook must see the second state (no snapshot shared across sends).
+    path_one, path_two = unique_path("iter-one"), unique_path("iter-two")
+    connect(
+        pizza_baked,
+        HTTPSignalHook(request_url=http.url(path_one), when=lambda i, **kw: i.name == "one"),
+    )
+    connect(
+        pizza_baked,
+        HTTPSignalHook(request_url=http.url(path_two), when=lambda i, **kw: i.name == "two"),
+    )
+    pizza = Pizza(pk=5, name="one")
+
+    async def send_twice() -> None:
+        pizza_baked.send(sender=Pizza, instance=pizza, created=False)
+        pizza.name = "two"
+        pizza_baked.send(sender=Pizza, instance=pizza, created=False)
+
+    asyncio.run(send_twice())
+    [one] = http.wait_for(1, path_one)
+    [two] = http.wait_for(1, path_two)
+    assert decode_instance(one.json()["Instance"]).object.name == "one"
+    assert decode_instance(two.json()["Instance"]).object.name == "two"
+    assert one.json()["EventId"] != two.json()["EventId"]
