@@ -11,9 +11,10 @@ and delivered in the background, concurrently, after commit, with retries::
 
 from .checks import register_checks as _register_checks
 from .engine import aflush, flush, stats
-from .events import Event, SerializationError
+from .events import Event
 from .hooks import HTTPSignalHook, SignalHook, SNSSignalHook
 from .results import DeliveryResult
+from .serialization import SerializationError
 from .signals import delivery_failed, delivery_succeeded
 
 # System checks are registered on import, not only in AppConfig.ready(): a project

@@ -1,7 +1,8 @@
 """Events: frozen snapshots taken in the caller's thread when a signal fires.
 
-An :class:`Event` holds only strings, so it can cross to the delivery thread and
-be retried later without touching the model instance again. The seed's message
+An :class:`Event` holds only strings (and, until first used, the instance's
+immutable field values), so it can cross to the delivery thread and be retried
+later without touching the model instance again. The seed's message
 format (``Event`` / ``InstanceId`` / ``Instance``) is rendered from it here, once,
 and shared by every target of the event.
 """
@@ -22,32 +23,24 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from django.core import serializers
-from django.core.exceptions import SynchronousOnlyOperation
-from django.core.serializers.json import DjangoJSONEncoder
-from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from .dump import InstanceValues, dump_instance, instance_values
+from .serialization import (
+    InstanceValues,
+    dumps_data,
+    encode,
+    explained,
+    instance_values,
+    serialize_instance,
+)
 
-__all__ = [
-    "Event",
-    "SerializationError",
-    "async_receiver_scope",
-    "custom_event",
-    "model_event",
-    "serialize_instance",
-]
+__all__ = ["Event", "async_receiver_scope", "custom_event", "model_event"]
 
 #: Keyword arguments of model signals that describe the dispatch, not the data.
 RESERVED_KWARGS = frozenset(
     {"signal", "sender", "instance", "created", "raw", "using", "update_fields", "origin"}
 )
-
-
-class SerializationError(ValueError):
-    """An instance or signal argument could not be turned into JSON."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ class _InstanceJSON:
         values: InstanceValues | None = state.get("_instance_values")
         if values is None:
             return None
-        text = state["instance_json"] = _encode(values.dump())
+        text = state["instance_json"] = encode(values.dump())
         del state["_instance_values"]
         return text
 
@@ -169,63 +162,6 @@ def new_event_id() -> str:
 # Version 4 in bits 76-79, RFC 4122 variant (0b10) in bits 62-63: what uuid.UUID sets.
 _UUID_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID_V4 = (4 << 76) | (2 << 62)
-
-
-def serialize_instance(instance: Model, fields: list[str] | None = None, **options: Any) -> str:
-    """Django's JSON for one object without the list brackets (the seed's ``Instance``).
-
-    ``options`` go to Django's serializer (``use_natural_foreign_keys=True``, ...).
-    """
-    # What serializers.serialize("json", [instance]) writes for the one object is
-    # the Python serializer's dict plus json.dump(cls=DjangoJSONEncoder,
-    # ensure_ascii=False); tests/test_payload.py compares the two byte for byte.
-    with _explained(instance, options):
-        if fields is None and not options:
-            return _encode(dump_instance(instance))
-        [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
-        return _encode(obj)
-
-
-@contextlib.contextmanager
-def _explained(instance: Model, options: Mapping[str, Any]) -> Iterator[None]:
-    """Turn a failure to serialize ``instance`` into a :class:`SerializationError`."""
-    try:
-        yield
-    except SynchronousOnlyOperation:
-        # Not a serialization problem: the caller runs an event loop and the instance
-        # needs queries (m2m). async_receiver catches this and retries in a thread.
-        raise
-    except Exception as exc:
-        raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
-
-
-def _encode(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False)
-
-
-def _explain_instance_error(
-    instance: Model, exc: Exception, options: Mapping[str, Any] | None = None
-) -> str:
-    label = instance._meta.label
-    for model_field in instance._meta.concrete_fields:
-        try:
-            serializers.serialize("json", [instance], fields=[model_field.name], **(options or {}))
-        except Exception as field_exc:
-            return f"cannot serialize field {label}.{model_field.name}: {field_exc}"
-    return f"cannot serialize {label} (pk={instance.pk!r}): {exc}"
-
-
-def dumps_data(data: Mapping[str, Any]) -> str:
-    """JSON text of signal kwargs, or a :class:`SerializationError` naming the bad key."""
-    try:
-        return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        for key, value in data.items():
-            try:
-                json.dumps(value, cls=DjangoJSONEncoder)
-            except (TypeError, ValueError) as value_exc:
-                raise SerializationError(f"signal argument {key!r}: {value_exc}") from exc
-        raise SerializationError(str(exc)) from exc
 
 
 def model_action(signal: object, kwargs: Mapping[str, Any]) -> str:
@@ -347,7 +283,7 @@ def model_event(
     using = kwargs.get("using") or instance._state.db
     values = None
     if serialize is None and not extra:
-        with _explained(instance, {}):
+        with explained(instance, {}):
             values = instance_values(instance)
     if values is not None and values.encodes_later():
         event = _snapshot(name, instance_id, values, label, using)

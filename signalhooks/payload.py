@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
-from .events import SerializationError, serialize_instance
+from .serialization import SerializationError, serialize_instance
 from .validation import field_names
 
 __all__ = ["InstanceSerializer", "PayloadOptions"]

@@ -12,12 +12,13 @@ from django.db.models.signals import post_save
 
 import signalhooks
 from signalhooks import conf
-from signalhooks.events import Event, SerializationError
+from signalhooks.events import Event
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from signalhooks.outbox.codec import HookRegistry, PayloadError, decode, encode, hook_key
 from signalhooks.outbox.models import OutboxDelivery
 from signalhooks.outbox.schedule import decide
 from signalhooks.results import Attempt
+from signalhooks.serialization import SerializationError
 from signalhooks.targets.http import HTTPRequest
 from signalhooks.targets.sns import SNSMessage
 from tests.outbox_support import (

@@ -200,7 +200,7 @@ def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
     from django.contrib.auth.models import Group, User
     from django.core import serializers
 
-    from signalhooks.events import serialize_instance
+    from signalhooks.serialization import serialize_instance
     from tests.testapp.models import Category, Ticket
 
     pizza = Pizza.objects.create(name="Quattro «stagioni» ünïcode", price=Decimal("9.90"))
@@ -210,7 +210,7 @@ def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
     user = User.objects.create(username="ada", last_login=datetime(2026, 11, 28, 4, 3))
     user.groups.add(Group.objects.create(name="cooks"))  # m2m: serialized with a query
     cases = [(pizza, {}), (order, {}), (ticket, {}), (user, {}), (pizza, {"fields": ["name"]})]
-    # signalhooks.dump's fast path: FKs, datetimes, JSON, unsaved (pk None), contrib models.
+    # The fast path (signalhooks.serialization): FKs, datetimes, unsaved (pk None), contrib models.
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.models import ContentType
 
@@ -242,7 +242,8 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
     # result must be indistinguishable from an Event built the ordinary way.
     import dataclasses
 
-    from signalhooks.events import Event, model_event, serialize_instance
+    from signalhooks.events import Event, model_event
+    from signalhooks.serialization import serialize_instance
 
     pizza = Pizza(pk=3, name="lazy", price=Decimal("1.50"))
     event = model_event(post_save, pizza, {"created": True})
@@ -267,7 +268,7 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
 def test_values_that_could_change_or_fail_are_encoded_at_signal_time():
     from datetime import time as clock
 
-    from signalhooks.dump import InstanceValues, instance_values
+    from signalhooks.serialization import InstanceValues, instance_values
 
     plan = instance_values(Pizza(pk=1, name="x"))._plan  # (pk, name, price)
 

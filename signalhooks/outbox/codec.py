@@ -20,7 +20,8 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from ..events import Event, SerializationError
+from ..events import Event
+from ..serialization import SerializationError
 
 __all__ = ["FORMAT", "HookRegistry", "PayloadError", "decode", "encode", "hook_key"]
 

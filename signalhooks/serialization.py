@@ -1,11 +1,11 @@
-"""One instance as Django's Python serializer would dump it, without its machinery.
+"""Instances and signal arguments to JSON: what Django's serializer would write.
 
 ``serializers.serialize("json", [obj])`` builds a serializer, a ``StringIO`` and a
 progress bar and walks generic hooks for each object; for the one object of a
 signal that set-up was about half of the serialization cost, which is most of
-what ``save()`` pays with hooks connected. :func:`dump_instance` does the same
-walk with a field plan cached per model and returns exactly what
-``PythonSerializer().serialize([obj])[0]`` returns (tests/test_payload.py
+what ``save()`` pays with hooks connected. :func:`instance_values` does the same
+walk with a field plan cached per model, and :func:`dump_instance` returns exactly
+what ``PythonSerializer().serialize([obj])[0]`` returns (tests/test_payload.py
 compares the JSON text byte for byte on Django 5.2 and 6.1). Anything unusual —
 serialized many-to-many fields (they need queries), a composite primary key,
 options such as ``fields=`` or natural keys — goes through Django's serializer.
@@ -13,16 +13,36 @@ options such as ``fields=`` or natural keys — goes through Django's serializer
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
+import json
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.core import serializers
+from django.core.exceptions import SynchronousOnlyOperation
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Field, Model
 from django.utils.encoding import is_protected_type
 
-__all__ = ["InstanceValues", "dump_instance", "instance_values"]
+__all__ = [
+    "InstanceValues",
+    "SerializationError",
+    "dump_instance",
+    "dumps_data",
+    "encode",
+    "explained",
+    "instance_values",
+    "serialize_instance",
+]
+
+
+class SerializationError(ValueError):
+    """An instance or signal argument could not be turned into JSON."""
+
 
 _Plan = tuple[str, "Field[Any, Any]", tuple[tuple[str, "Field[Any, Any]"], ...]]
 
@@ -106,3 +126,60 @@ def dump_instance(instance: Model) -> dict[str, Any]:
         [obj] = PythonSerializer().serialize([instance])
         return obj  # type: ignore[no-any-return]
     return values.dump()
+
+
+def serialize_instance(instance: Model, fields: list[str] | None = None, **options: Any) -> str:
+    """Django's JSON for one object without the list brackets (the seed's ``Instance``).
+
+    ``options`` go to Django's serializer (``use_natural_foreign_keys=True``, ...).
+    """
+    # What serializers.serialize("json", [instance]) writes for the one object is
+    # the Python serializer's dict plus json.dump(cls=DjangoJSONEncoder,
+    # ensure_ascii=False); tests/test_payload.py compares the two byte for byte.
+    with explained(instance, options):
+        if fields is None and not options:
+            return encode(dump_instance(instance))
+        [obj] = PythonSerializer().serialize([instance], fields=fields, **options)
+        return encode(obj)
+
+
+@contextlib.contextmanager
+def explained(instance: Model, options: Mapping[str, Any]) -> Iterator[None]:
+    """Turn a failure to serialize ``instance`` into a :class:`SerializationError`."""
+    try:
+        yield
+    except SynchronousOnlyOperation:
+        # Not a serialization problem: the caller runs an event loop and the instance
+        # needs queries (m2m). async_receiver catches this and retries in a thread.
+        raise
+    except Exception as exc:
+        raise SerializationError(_explain_instance_error(instance, exc, options)) from exc
+
+
+def encode(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+def _explain_instance_error(
+    instance: Model, exc: Exception, options: Mapping[str, Any] | None = None
+) -> str:
+    label = instance._meta.label
+    for model_field in instance._meta.concrete_fields:
+        try:
+            serializers.serialize("json", [instance], fields=[model_field.name], **(options or {}))
+        except Exception as field_exc:
+            return f"cannot serialize field {label}.{model_field.name}: {field_exc}"
+    return f"cannot serialize {label} (pk={instance.pk!r}): {exc}"
+
+
+def dumps_data(data: Mapping[str, Any]) -> str:
+    """JSON text of signal kwargs, or a :class:`SerializationError` naming the bad key."""
+    try:
+        return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        for key, value in data.items():
+            try:
+                json.dumps(value, cls=DjangoJSONEncoder)
+            except (TypeError, ValueError) as value_exc:
+                raise SerializationError(f"signal argument {key!r}: {value_exc}") from exc
+        raise SerializationError(str(exc)) from exc
