@@ -113,10 +113,11 @@ class _InstanceJSON:
             return None  # the dataclass default
         state = event.__dict__
         values: InstanceValues | None = state.get("_instance_values")
-        if values is None:
-            return None
+        if values is None:  # another thread has just encoded it
+            text: str | None = state.get("instance_json")
+            return text
         text = state["instance_json"] = encode(values.dump())
-        del state["_instance_values"]
+        state.pop("_instance_values", None)  # two threads may both get here: same text
         return text
 
 

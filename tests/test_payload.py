@@ -284,3 +284,37 @@ def test_values_that_could_change_or_fail_are_encoded_at_signal_time():
         "pk": 1,
         "fields": {"name": "s", "price": Decimal("1")},
     }
+
+
+def test_threads_encoding_one_snapshot_at_once_all_get_its_text():
+    # The delivery thread and the caller (durable rows, testing helpers) may both read
+    # instance_json first; each must see the text, never None or an error.
+    import sys
+    import threading
+
+    from signalhooks.events import model_event
+    from signalhooks.serialization import serialize_instance
+
+    pizza = Pizza(pk=9, name="raced", price=Decimal("3.00"))
+    expected = serialize_instance(pizza)
+    events = [model_event(None, pizza, {"created": True}, consumer=object()) for _ in range(300)]
+    assert all("_instance_values" in e.__dict__ for e in events)
+    seen: list[object] = []
+    barrier = threading.Barrier(6)
+
+    def read() -> None:
+        barrier.wait()
+        seen.extend(event.instance_json for event in events)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=read) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(seen) == 6 * 300
+    assert all(text == expected for text in seen)
