@@ -157,6 +157,7 @@ def explained(instance: Model, options: Mapping[str, Any]) -> Iterator[None]:
 
 
 def encode(obj: dict[str, Any]) -> str:
+    """The JSON text of one dumped object, as Django's JSON serializer writes it."""
     return json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
