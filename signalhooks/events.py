@@ -289,12 +289,17 @@ def model_event(
     if values is not None and values.encodes_later():
         event = _snapshot(name, instance_id, values, label, using)
     else:
+        if serialize is not None:
+            instance_json = serialize(instance)
+        elif values is not None:  # copied already: encode those values now
+            with explained(instance, {}):
+                instance_json = encode(values.dump())
+        else:
+            instance_json = serialize_instance(instance)
         event = Event(
             name=name,
             instance_id=instance_id,
-            instance_json=serialize_instance(instance)
-            if serialize is None
-            else serialize(instance),
+            instance_json=instance_json,
             data_json=dumps_data(extra) if extra else None,
             model=label,
             using=using,
