@@ -25,7 +25,14 @@ from . import conf
 from .conditions import Conditions, Predicate
 from .delivery import Delivery, Target, Waiter
 from .engine import get_engine
-from .events import RESERVED_KWARGS, Event, async_receiver_scope, custom_event, model_event
+from .events import (
+    RESERVED_KWARGS,
+    Event,
+    async_receiver_scope,
+    custom_event,
+    joined_event,
+    model_event,
+)
 from .handoff import LoopWaiter
 from .outbox.inline import accept_durable
 from .outcome import report_rejected
@@ -167,7 +174,13 @@ class SignalHook:
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
-        delivery = self._prepare(signal, sender, kwargs)
+        event = None
+        if not (self._renders or self.conditions.active or self.event_name or self._serialize):
+            event = joined_event(signal, kwargs, self)
+        if event is not None:  # a further hook of this dispatch: its snapshot is taken
+            delivery: Delivery | None = Delivery(event, self.target, self)
+        else:
+            delivery = self._prepare(signal, sender, kwargs)
         if delivery is None:
             return
         if self.durable or (self.durable is None and conf.get("DURABLE")):

@@ -248,7 +248,7 @@ _exit_hook_registered = False
 def get_engine() -> Engine:
     """The engine of this process, started on first use (and anew after ``fork``)."""
     engine = _engine
-    if engine is not None and engine.pid == os.getpid():
+    if engine is not None:  # reset in a forked child (no getpid() system call per save)
         return engine
     return _start()
 

@@ -26,16 +26,9 @@ from typing import Any
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from .serialization import (
-    InstanceValues,
-    dumps_data,
-    encode,
-    explained,
-    instance_values,
-    serialize_instance,
-)
+from .serialization import InstanceValues, copy_values, dumps_data, encode, serialize_instance
 
-__all__ = ["Event", "async_receiver_scope", "custom_event", "model_event"]
+__all__ = ["Event", "async_receiver_scope", "custom_event", "joined_event", "model_event"]
 
 #: Keyword arguments of model signals that describe the dispatch, not the data.
 RESERVED_KWARGS = frozenset(
@@ -282,18 +275,12 @@ def model_event(
     label, name = _names(type(instance), action)
     instance_id = str(instance.pk)
     using = kwargs.get("using") or instance._state.db
-    values = None
-    if serialize is None and not extra:
-        with explained(instance, {}):
-            values = instance_values(instance)
-    if values is not None and values.encodes_later():
+    values = copy_values(instance) if serialize is None and not extra else None
+    if values is not None:
         event = _snapshot(name, instance_id, values, label, using)
     else:
         if serialize is not None:
             instance_json = serialize(instance)
-        elif values is not None:  # copied already: encode those values now
-            with explained(instance, {}):
-                instance_json = encode(values.dump())
         else:
             instance_json = serialize_instance(instance)
         event = Event(
@@ -308,6 +295,28 @@ def model_event(
         consumers = set() if consumer is None else {id(consumer)}
         _memo.last = _Memo(instance, signal, action, scope, event, consumers)
     return event
+
+
+def joined_event(signal: object, kwargs: Mapping[str, Any], consumer: object) -> Event | None:
+    """The snapshot of the ``post_save``/``post_delete`` dispatch in progress, if any.
+
+    :func:`model_event`'s memo hit, for a hook with default options, in one call:
+    the hooks after the first one of a dispatch are most of what ``save()`` pays.
+    """
+    cached: _Memo | None = getattr(_memo, "last", None)
+    if (
+        cached is None
+        or cached.instance is not kwargs.get("instance")
+        or cached.signal is not signal
+        or cached.scope != getattr(_memo, "generation", 0)  # other signals: never an int
+        or cached.action != model_action(signal, kwargs)
+    ):
+        return None
+    key = id(consumer)
+    if key in cached.consumers:  # asked twice: a second dispatch
+        return None
+    cached.consumers.add(key)
+    return cached.event
 
 
 @functools.cache

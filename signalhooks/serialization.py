@@ -3,8 +3,8 @@
 ``serializers.serialize("json", [obj])`` builds a serializer, a ``StringIO`` and a
 progress bar and walks generic hooks for each object; for the one object of a
 signal that set-up was about half of the serialization cost, which is most of
-what ``save()`` pays with hooks connected. :func:`instance_values` does the same
-walk with a field plan cached per model, and :func:`dump_instance` returns exactly
+what ``save()`` pays with hooks connected. :func:`dump_instance` does the same
+walk with a field plan cached per model and returns exactly
 what ``PythonSerializer().serialize([obj])[0]`` returns (tests/test_payload.py
 compares the JSON text byte for byte on Django 5.2 and 6.1). Anything unusual —
 serialized many-to-many fields (they need queries), a composite primary key,
@@ -17,6 +17,7 @@ import contextlib
 import datetime
 import functools
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -26,16 +27,19 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.python import Serializer as PythonSerializer
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.encoding import is_protected_type
 
 __all__ = [
     "InstanceValues",
     "SerializationError",
+    "copy_values",
     "dump_instance",
     "dumps_data",
     "encode",
     "explained",
-    "instance_values",
     "serialize_instance",
 ]
 
@@ -71,61 +75,102 @@ def _value(instance: Model, field: Field[Any, Any]) -> Any:
 
 
 class InstanceValues:
-    """The dumped values of one instance, kept compact until they are encoded.
+    """An instance's field values, copied at signal time and dumped later, elsewhere.
 
-    A pending event holds these instead of the dict (two dicts cost ~400 bytes more
-    per pending event); :meth:`dump` rebuilds exactly the dict Django dumps.
+    What a snapshot costs the caller is mostly memory it touches on cold caches:
+    copying the raw attribute values (two C-level passes) is a fraction of walking
+    every field's ``value_from_object`` / ``value_to_string``. The walk happens on the
+    delivery thread, on a bare instance holding the copies, and gives the same dict
+    (:func:`copy_values` only lets through values for which that is certain).
     """
 
-    __slots__ = ("_plan", "_values")
+    __slots__ = ("_model", "_other", "_plain")
 
-    def __init__(self, plan: _Plan, values: tuple[Any, ...]) -> None:
-        self._plan = plan
-        self._values = values  # the pk, then each field in plan order
+    def __init__(self, model: type[Model], plain: tuple[Any, ...], other: tuple[Any, ...]) -> None:
+        self._model = model
+        self._plain = plain
+        self._other = other
 
     def dump(self) -> dict[str, Any]:
-        label, _, fields = self._plan
-        values = iter(self._values)
-        pk = next(values)
-        return {"model": label, "pk": pk, "fields": {name: next(values) for name, _ in fields}}
-
-    def encodes_later(self) -> bool:
-        """Whether the JSON text may be made later, on another thread.
-
-        True when every value is immutable and certain to encode: strings, numbers,
-        dates and naive times. Anything else (a field whose ``value_to_string``
-        returns an object, an aware time, which JSON cannot represent) is for
-        encoding at once, so that an error surfaces in the caller.
-        """
-        for value in self._values:
-            if value is None or isinstance(value, _STABLE):
-                continue
-            if isinstance(value, datetime.time) and value.tzinfo is None:
-                continue
-            return False
-        return True
+        """What :func:`dump_instance` returned for the instance when it was copied."""
+        plan = _copy_plan(self._model)
+        assert plan is not None  # copy_values made these values with it
+        plain_names, other_names = plan
+        shell = object.__new__(self._model)  # no __init__: no signals, no defaults
+        state = shell.__dict__
+        state["_state"] = ModelState()
+        state.update(zip(plain_names, self._plain, strict=True))
+        state.update(zip(other_names, self._other, strict=True))
+        return dump_instance(shell)
 
 
-#: Immutable values DjangoJSONEncoder always encodes (bool is an int; datetime a date).
-_STABLE = (str, int, float, Decimal, datetime.date)
+#: Immutable types that Django's serializer keeps as they are and the encoder always
+#: encodes (``datetime.time`` is left out: an aware one cannot be encoded).
+_KEPT = frozenset({type(None), bool, int, float, Decimal, datetime.datetime, datetime.date})
+#: Also immutable and certain to encode where ``value_to_string`` is ``str(value)``.
+_STRINGIFIED = _KEPT | {str, uuid.UUID}
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
-def instance_values(instance: Model) -> InstanceValues | None:
-    """The values to dump for ``instance``, or ``None`` if only Django's serializer can."""
-    plan = _plan(type(instance))
+@functools.cache
+def _copy_plan(model: type[Model]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Attribute names to copy, split by how Django turns them to text, or ``None``.
+
+    ``None`` (dump at signal time) unless every dumped field is one of Django's own
+    field classes reading a plain attribute: a custom field's ``value_to_string`` may
+    depend on more than the attribute, and a file field's descriptor on the instance.
+    """
+    plan = _plan(model)
     if plan is None:
         return None
     _, pk, fields = plan
-    return InstanceValues(plan, (_value(instance, pk), *[_value(instance, f) for _, f in fields]))
+    plain: list[str] = []
+    other: list[str] = []
+    for field in (pk, *(field for _, field in fields)):
+        if not type(field).__module__.startswith("django.") or not issubclass(
+            field.descriptor_class, _PLAIN_DESCRIPTORS
+        ):
+            return None
+        default_text = type(field).value_to_string is Field.value_to_string
+        (plain if default_text else other).append(field.attname)
+    return tuple(plain), tuple(other)
+
+
+def copy_values(instance: Model) -> InstanceValues | None:
+    """The values to dump ``instance`` later, or ``None`` if it must be dumped now.
+
+    Now: custom fields, deferred fields (loading one is a query, for the caller's
+    thread), and any value that could change or fail to encode (lists, dicts,
+    ``time``, subclasses of the basic types...), so that a bad value fails in
+    ``save()``'s thread, where the hook reports it.
+    """
+    plan = _copy_plan(type(instance))
+    if plan is None:
+        return None
+    plain_names, other_names = plan
+    get = instance.__dict__.__getitem__
+    try:
+        plain = tuple(map(get, plain_names))
+        other = tuple(map(get, other_names))
+    except KeyError:  # deferred
+        return None
+    if _STRINGIFIED.issuperset(map(type, plain)) and _KEPT.issuperset(map(type, other)):
+        return InstanceValues(type(instance), plain, other)
+    return None
 
 
 def dump_instance(instance: Model) -> dict[str, Any]:
     """``{"model": ..., "pk": ..., "fields": {...}}`` for ``instance``, as Django dumps it."""
-    values = instance_values(instance)
-    if values is None:
+    plan = _plan(type(instance))
+    if plan is None:
         [obj] = PythonSerializer().serialize([instance])
         return obj  # type: ignore[no-any-return]
-    return values.dump()
+    label, pk, fields = plan
+    return {
+        "model": label,
+        "pk": _value(instance, pk),
+        "fields": {name: _value(instance, field) for name, field in fields},
+    }
 
 
 def serialize_instance(instance: Model, fields: list[str] | None = None, **options: Any) -> str:
