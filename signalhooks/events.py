@@ -114,14 +114,27 @@ class _InstanceJSON:
         return text
 
 
+class _EventId:
+    """``Event.id`` of a snapshot event: drawn on first use, by whichever thread.
+
+    ``dict.setdefault`` is atomic, so threads reading it at once all get one id.
+    """
+
+    def __get__(self, event: Event | None, owner: type[Event]) -> Any:
+        if event is None:
+            return self
+        return event.__dict__.setdefault("id", new_event_id())
+
+
 # Set after @dataclass, which only needs the default of the field at class creation.
 Event.instance_json = _InstanceJSON()  # type: ignore[assignment]
+Event.id = _EventId()  # type: ignore[assignment]
 
 
 def _snapshot(
     name: str, instance_id: str, values: InstanceValues, model: str, using: str | None
 ) -> Event:
-    """A model event whose ``instance_json`` is encoded on first use (see ``_InstanceJSON``).
+    """A model event whose ``instance_json`` is encoded, and ``id`` drawn, on first use.
 
     Bypasses the frozen dataclass ``__init__`` (an object.__setattr__ per field, a
     microsecond per dispatch); tests/test_payload.py checks it sets every field.
@@ -129,7 +142,6 @@ def _snapshot(
     event = object.__new__(Event)
     event.__dict__.update(
         name=name,
-        id=new_event_id(),
         timestamp=time.time(),
         instance_id=instance_id,
         data_json=None,

@@ -304,9 +304,10 @@ def test_values_that_could_change_or_fail_are_dumped_at_signal_time():
     assert copy_values(order).dump() == dump_instance(order)  # type: ignore[union-attr]
 
 
-def test_threads_encoding_one_snapshot_at_once_all_get_its_text():
+def test_threads_encoding_one_snapshot_at_once_all_get_its_text_and_id():
     # The delivery thread and the caller (durable rows, testing helpers) may both read
-    # instance_json first; each must see the text, never None or an error.
+    # instance_json or the event id first; each must see the same text and id, never
+    # None, an error or an id of its own.
     import sys
     import threading
 
@@ -316,12 +317,14 @@ def test_threads_encoding_one_snapshot_at_once_all_get_its_text():
     pizza = Pizza(pk=9, name="raced", price=Decimal("3.00"))
     expected = serialize_instance(pizza)
     events = [model_event(None, pizza, {"created": True}, consumer=object()) for _ in range(300)]
-    assert all("_instance_values" in e.__dict__ for e in events)
+    assert all("_instance_values" in e.__dict__ and "id" not in e.__dict__ for e in events)
     seen: list[object] = []
+    ids: list[tuple[int, str]] = []
     barrier = threading.Barrier(6)
 
     def read() -> None:
         barrier.wait()
+        ids.extend((n, event.id) for n, event in enumerate(events))
         seen.extend(event.instance_json for event in events)
 
     interval = sys.getswitchinterval()
@@ -336,3 +339,5 @@ def test_threads_encoding_one_snapshot_at_once_all_get_its_text():
         sys.setswitchinterval(interval)
     assert len(seen) == 6 * 300
     assert all(text == expected for text in seen)
+    assert len(ids) == 6 * 300 and len(set(ids)) == 300  # one id per event, all distinct
+    assert len({event_id for _, event_id in ids}) == 300
