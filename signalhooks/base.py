@@ -22,6 +22,7 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 from . import conf
+from .atomic import in_atomic_block
 from .conditions import Conditions, Predicate
 from .delivery import Delivery, Target, Waiter
 from .engine import get_engine
@@ -30,7 +31,7 @@ from .events import (
     Event,
     async_receiver_scope,
     custom_event,
-    joined_event,
+    dispatch_event,
     model_event,
 )
 from .handoff import LoopWaiter
@@ -72,21 +73,6 @@ _rendering = threading.local()
 def rendered_event(instance: Model) -> Event | None:
     current = getattr(_rendering, "current", None)
     return current[1] if current is not None and current[0] is instance else None
-
-
-# The hooks of one dispatch share its Event object; whether the caller is inside
-# atomic() cannot change between them, so it is looked up once per dispatch (the
-# connection lookup is a context-local read, ~1 us, otherwise paid once per hook).
-_atomic_memo = threading.local()
-
-
-def _in_atomic_block(event: Event, using: str) -> bool:
-    cached = getattr(_atomic_memo, "last", None)
-    if cached is not None and cached[0] is event:
-        return bool(cached[1])
-    in_atomic = bool(transaction.get_connection(using).in_atomic_block)
-    _atomic_memo.last = (event, in_atomic)
-    return in_atomic
 
 
 def all_hooks() -> list[SignalHook]:
@@ -176,8 +162,12 @@ class SignalHook:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
         event = None
         if not (self._renders or self.conditions.active or self.event_name or self._serialize):
-            event = joined_event(signal, kwargs, self)
-        if event is not None:  # a further hook of this dispatch: its snapshot is taken
+            try:  # default options: the dispatch's shared snapshot, without _prepare
+                event = dispatch_event(signal, kwargs, self)
+            except Exception as exc:
+                self._reject(signal, kwargs, exc)
+                return
+        if event is not None:
             delivery: Delivery | None = Delivery(event, self.target, self)
         else:
             delivery = self._prepare(signal, sender, kwargs)
@@ -187,7 +177,7 @@ class SignalHook:
             accept_durable(delivery)  # the outbox row joins the caller's transaction
             return
         using = delivery.event.using or DEFAULT_DB_ALIAS
-        if _in_atomic_block(delivery.event, using):
+        if in_atomic_block(delivery.event, using):
             transaction.on_commit(partial(get_engine().accept, delivery), using=using, robust=True)
         else:
             get_engine().accept(delivery)
@@ -243,14 +233,22 @@ class SignalHook:
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
-            name = self._name_for(kwargs) or "?"
-            error = f"{self!r} on {signal_name(signal)}: {type(exc).__name__}: {exc}"
-            result = DeliveryResult(self.target.name, "", name, False, None, error, 0, 0.0)
-            report_rejected(result, self)
-            if waiter is not None:
-                waiter.set_result(result)
+            self._reject(signal, kwargs, exc, waiter)
             return None
         return Delivery(event, self.target, self, request, waiter)
+
+    def _reject(
+        self, signal: Any, kwargs: Mapping[str, Any], exc: Exception, waiter: Waiter | None = None
+    ) -> None:
+        try:
+            name = self._name_for(kwargs) or "?"
+        except Exception:  # the event name callable is what failed
+            name = "?"
+        error = f"{self!r} on {signal_name(signal)}: {type(exc).__name__}: {exc}"
+        result = DeliveryResult(self.target.name, "", name, False, None, error, 0, 0.0)
+        report_rejected(result, self)
+        if waiter is not None:
+            waiter.set_result(result)
 
     def _skipped(self, kwargs: Mapping[str, Any]) -> DeliveryResult:
         # Not a failure and not counted: the hook's own condition said no.

@@ -28,7 +28,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 
 from .serialization import InstanceValues, copy_values, dumps_data, encode, serialize_instance
 
-__all__ = ["Event", "async_receiver_scope", "custom_event", "joined_event", "model_event"]
+__all__ = ["Event", "async_receiver_scope", "custom_event", "dispatch_event", "model_event"]
 
 #: Keyword arguments of model signals that describe the dispatch, not the data.
 RESERVED_KWARGS = frozenset(
@@ -309,26 +309,16 @@ def model_event(
     return event
 
 
-def joined_event(signal: object, kwargs: Mapping[str, Any], consumer: object) -> Event | None:
-    """The snapshot of the ``post_save``/``post_delete`` dispatch in progress, if any.
+def dispatch_event(signal: object, kwargs: Mapping[str, Any], consumer: object) -> Event | None:
+    """:func:`model_event` of a ``post_save``/``post_delete`` dispatch, else ``None``.
 
-    :func:`model_event`'s memo hit, for a hook with default options, in one call:
-    the hooks after the first one of a dispatch are most of what ``save()`` pays.
+    For hooks with default options, which share the dispatch's snapshot: the
+    common case in two calls, since on cold caches every call counts in ``save()``.
     """
-    cached: _Memo | None = getattr(_memo, "last", None)
-    if (
-        cached is None
-        or cached.instance is not kwargs.get("instance")
-        or cached.signal is not signal
-        or cached.scope != getattr(_memo, "generation", 0)  # other signals: never an int
-        or cached.action != model_action(signal, kwargs)
-    ):
+    instance = kwargs.get("instance")
+    if (signal is not post_save and signal is not post_delete) or not isinstance(instance, Model):
         return None
-    key = id(consumer)
-    if key in cached.consumers:  # asked twice: a second dispatch
-        return None
-    cached.consumers.add(key)
-    return cached.event
+    return model_event(signal, instance, kwargs, consumer=consumer)
 
 
 @functools.cache
