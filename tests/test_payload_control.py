@@ -206,6 +206,17 @@ def test_when_on_a_custom_signal_and_a_raising_predicate(http):
     assert not result.ok and "ZeroDivisionError" in (result.error or "")
 
 
+def test_a_raising_event_name_callable_is_reported_not_raised_into_save(http, connect):
+    # Reporting the failure asks for the event name again: that must not raise either.
+    path = unique_path("name-raises")
+    hook = connect(post_save, HTTPSignalHook(http.url(path), event=lambda kw: 1 / 0), Pizza)
+    with outcomes() as seen:
+        Pizza.objects.create(name="nameless")  # must not raise
+        [result] = seen.wait(hook)
+    assert not result.ok and "ZeroDivisionError" in (result.error or "")
+    assert result.event == "?"
+
+
 # --- event names ---------------------------------------------------------------------------
 
 
