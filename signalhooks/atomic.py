@@ -1,7 +1,6 @@
 """Whether the thread that fired a signal is inside ``transaction.atomic()``.
 
-Asked once per dispatch (the hooks of one dispatch share its Event object, and the
-answer cannot change between them). On the caller-cost benchmark Django's
+Asked once per dispatch (by its first hook). On the caller-cost benchmark Django's
 ``transaction.get_connection()`` was the largest single step of a ``save()`` with
 hooks: ~17 us of ~120 on cold caches, most of it asgiref's ``Local`` finding out
 that no event loop runs by raising and catching a ``RuntimeError``.
@@ -17,17 +16,10 @@ from django.db import connections, transaction
 
 __all__ = ["in_atomic_block"]
 
-_last = threading.local()
 
-
-def in_atomic_block(event: object, using: str) -> bool:
-    """``connections[using].in_atomic_block``, looked up once per ``event``."""
-    cached = getattr(_last, "answer", None)
-    if cached is not None and cached[0] is event:
-        return bool(cached[1])
-    answer = bool(_connection(using).in_atomic_block)
-    _last.answer = (event, answer)
-    return answer
+def in_atomic_block(using: str) -> bool:
+    """``connections[using].in_atomic_block`` for the calling thread."""
+    return bool(_connection(using).in_atomic_block)
 
 
 def _connection(using: str) -> Any:

@@ -75,6 +75,20 @@ def rendered_event(instance: Model) -> Event | None:
     return current[1] if current is not None and current[0] is instance else None
 
 
+# Where the deliveries of one dispatch go is decided once, by its first hook: whether
+# outbox rows are the default, whether the caller is inside atomic() (which cannot
+# change between the hooks of a dispatch; they share its Event object) and the engine.
+# On cold caches every call a further hook saves counts in save() (README: caller cost).
+_routes = threading.local()
+_Route = tuple[Event, bool, "str | None", Callable[[Delivery], bool]]
+
+
+def _route(event: Event) -> _Route:
+    using = event.using or DEFAULT_DB_ALIAS
+    atomic_using = using if in_atomic_block(using) else None
+    return (event, conf.get("DURABLE"), atomic_using, get_engine().accept)
+
+
 def all_hooks() -> list[SignalHook]:
     """Every hook created in this process (used by system checks and the outbox)."""
     return list(_hooks)
@@ -173,14 +187,16 @@ class SignalHook:
             delivery = self._prepare(signal, sender, kwargs)
         if delivery is None:
             return
-        if self.durable or (self.durable is None and conf.get("DURABLE")):
+        route = getattr(_routes, "last", None)
+        if route is None or route[0] is not delivery.event:
+            route = _routes.last = _route(delivery.event)
+        _, durable_default, atomic_using, accept = route
+        if self.durable or (self.durable is None and durable_default):
             accept_durable(delivery)  # the outbox row joins the caller's transaction
-            return
-        using = delivery.event.using or DEFAULT_DB_ALIAS
-        if in_atomic_block(delivery.event, using):
-            transaction.on_commit(partial(get_engine().accept, delivery), using=using, robust=True)
+        elif atomic_using is not None:
+            transaction.on_commit(partial(accept, delivery), using=atomic_using, robust=True)
         else:
-            get_engine().accept(delivery)
+            accept(delivery)
 
     # -- async receiver ----------------------------------------------------------
 
