@@ -299,6 +299,19 @@ def test_values_that_could_change_or_fail_are_dumped_at_signal_time():
     assert copy_values(deferred) is None
     # A custom field class (TagsField): its value_to_string may read more than the value.
     assert copy_values(Gadget(pk=1, name="g")) is None
+    # A file field's descriptor wraps the value in a FieldFile bound to the instance.
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    with isolate_apps("tests.testapp"):  # not registered in the project's apps
+
+        class Upload(models.Model):
+            file = models.FileField()
+
+            class Meta:
+                app_label = "testapp"
+
+        assert copy_values(Upload(pk=1, file="a.txt")) is None
     # UUID primary key and a foreign key: copied, and dumped like Django.
     order = Order(pizza_id=7, note="n")
     assert copy_values(order).dump() == dump_instance(order)  # type: ignore[union-attr]
