@@ -71,15 +71,27 @@ class Gate:
 
 
 def judge(
-    gate: Gate, value: float | None, measured: str, error: str | None, smoke: bool
+    gate: Gate,
+    value: float | None,
+    measured: str,
+    error: str | None,
+    smoke: bool,
+    smoke_value: float | None = None,
 ) -> BarResult:
+    """PASS/FAIL on the bar; the CI gate on ``gate.smoke`` in a smoke run.
+
+    ``smoke_value``: what a smoke run gates on instead of ``value``, for bars that are
+    absolute times: the same quantity relative to a baseline measured in the same run,
+    so that a slow hour of the machine does not fail CI but a regression does.
+    """
     if value is None:
         return BarResult(gate.name, gate.bar, error or "no data", None, "ERROR", True)
     limit = gate.smoke if smoke else gate.target
+    gated = smoke_value if smoke and smoke_value is not None else value
     if gate.higher:
-        passed, gate_failed = value >= gate.target, value < limit
+        passed, gate_failed = value >= gate.target, gated < limit
     else:
-        passed, gate_failed = value <= gate.target, value > limit
+        passed, gate_failed = value <= gate.target, gated > limit
     status = "PASS" if passed else "FAIL"
     ratio = value if gate.is_ratio else value / gate.target
     return BarResult(gate.name, gate.bar, measured, ratio, status, gate_failed)
@@ -107,12 +119,14 @@ def _cpu_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 THROUGHPUT = Gate("Throughput vs raw aiohttp", ">= 0.60x", 0.60, 0.45, True)
 CPU = Gate("CPU per delivery vs raw", "<= 2.0x", 2.0, 2.6, False)
-FANOUT = Gate("Fan-out asend, 100 targets @50ms", "<= 65 ms", 65.0, 100.0, False, False)
+#: Smoke: at most 1.5x the bare aiohttp gather of the same run (1.08-1.16x measured).
+FANOUT = Gate("Fan-out asend, 100 targets @50ms", "<= 65 ms", 65.0, 1.5, False, False)
+#: Smoke, p50: at most 25x a send() with no receivers in the same process (8-13x measured).
 CALLER = {
-    50: Gate("Caller cost p50, 10 hooks", "<= 100 us", 100.0, 250.0, False, False),
+    50: Gate("Caller cost p50, 10 hooks", "<= 100 us", 100.0, 25.0, False, False),
     99: Gate("Caller cost p99, 10 hooks", "<= 1000 us", 1000.0, 2500.0, False, False),
 }
-SNS = Gate("SNS batched vs 1 Publish/event", ">= 5x", 5.0, 3.5, True)
+SNS = Gate("SNS batched vs 1 Publish/event", ">= 5x", 5.0, 3.0, True)
 
 
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
@@ -137,7 +151,8 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     value = median_of(runs, key, "median_ms")
     floor = median_of(runs, "fanout/raw_aiohttp/100", "median_ms")
     text = f"{_fmt(value, '.1f')} ms (raw aiohttp gather {_fmt(floor, '.1f')} ms)"
-    out.append(judge(FANOUT, value, text, first_error(runs, key), smoke))
+    vs_floor = value / floor if value is not None and floor else None
+    out.append(judge(FANOUT, value, text, first_error(runs, key), smoke, vs_floor))
     sync = median_of(runs, "fanout/sync/100", "median_ms")
     out.append(
         info("Fan-out save() -> 100th arrival", sync, f"{_fmt(sync, '.1f')} ms", ratio=False)
@@ -149,7 +164,9 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
         value = median_of(runs, key, f"cost_p{q}_us")
         loaded = median_of(runs, key, f"with_p{q}_us")
         text = f"{_fmt(value, '.1f')} us (send() {_fmt(loaded, '.1f')} us)"
-        out.append(judge(gate, value, text, first_error(runs, key), smoke))
+        floor = median_of(runs, key, "none_p50_us")
+        vs_floor = value / floor if q == 50 and value is not None and floor else None
+        out.append(judge(gate, value, text, first_error(runs, key), smoke, vs_floor))
     raw_sns, sh_sns = "sns/raw_aiobotocore", "sns/signalhooks"
     a, b = median_of(runs, sh_sns, "rate"), median_of(runs, raw_sns, "rate")
     err = first_error(runs, sh_sns, raw_sns)

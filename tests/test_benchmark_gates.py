@@ -1,0 +1,24 @@
+"""The benchmark's CI gates (benchmarks/bars.py): absolute-time bars gate relative to
+a baseline of the same run in smoke mode, and on the bar itself in a full run."""
+
+from __future__ import annotations
+
+from benchmarks.bars import CALLER, FANOUT, judge
+
+
+def test_fanout_smoke_gate_is_relative_to_the_bare_gather():
+    # A slow hour: the gather itself takes 83 ms; 96 ms is 1.16x of it.
+    slow = judge(FANOUT, 96.0, "", None, smoke=True, smoke_value=96.0 / 83.0)
+    assert slow.status == "FAIL" and not slow.gate_failed  # misses the bar, passes CI
+    regressed = judge(FANOUT, 130.0, "", None, smoke=True, smoke_value=130.0 / 62.0)
+    assert regressed.gate_failed
+    full = judge(FANOUT, 70.0, "", None, smoke=False, smoke_value=70.0 / 62.0)
+    assert full.gate_failed  # a full run gates on the bar: 65 ms
+
+
+def test_caller_smoke_gate_is_relative_to_an_empty_send():
+    p50 = CALLER[50]
+    assert not judge(p50, 117.0, "", None, smoke=True, smoke_value=117.0 / 10.0).gate_failed
+    assert judge(p50, 300.0, "", None, smoke=True, smoke_value=300.0 / 10.0).gate_failed
+    assert judge(p50, 117.0, "", None, smoke=False, smoke_value=11.7).gate_failed
+    assert judge(p50, None, "", "caller: not run", smoke=True).status == "ERROR"
