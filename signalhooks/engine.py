@@ -92,7 +92,7 @@ class Engine:
             # atexit hooks (our flush) run before such threads are joined.
             self._drop(delivery, "engine shut down (interpreter exit)")
             return False
-        pending = counters.accepted - counters.finished  # counters.pending, inlined
+        pending = counters.pending
         if pending >= self.max_queue:
             self._drop(delivery, f"queue full (MAX_QUEUE={self.max_queue}), {pending} pending")
             return False

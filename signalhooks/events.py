@@ -93,12 +93,12 @@ class Event:
 class _InstanceJSON:
     """``Event.instance_json`` of a snapshot event: encoded on first use, then stored.
 
-    The instance's values are copied at signal time (:func:`_snapshot`), but turning
-    them into JSON text — 6 of the ~45 us a ``save()`` with 10 hooks costs the caller
-    — can wait for the delivery thread: the values are immutable (strings, numbers,
-    dates), so the text is the same whenever, and whichever thread, it is made. A
-    non-data descriptor: events built by ``Event(...)`` keep their text in the
-    instance ``__dict__``, which takes precedence.
+    The instance's raw values are copied at signal time (``copy_values``); Django's
+    field-by-field dump and the JSON text can wait for the delivery thread, since
+    those values are immutable and certain to encode, so the text is the same
+    whenever, and on whichever thread, it is made. A non-data descriptor: events
+    built by ``Event(...)`` keep their text in the instance ``__dict__``, which
+    takes precedence.
     """
 
     def __get__(self, event: Event | None, owner: type[Event]) -> str | None:
@@ -291,14 +291,11 @@ def model_event(
     if values is not None:
         event = _snapshot(name, instance_id, values, label, using)
     else:
-        if serialize is not None:
-            instance_json = serialize(instance)
-        else:
-            instance_json = serialize_instance(instance)
+        serialized = serialize(instance) if serialize is not None else serialize_instance(instance)
         event = Event(
             name=name,
             instance_id=instance_id,
-            instance_json=instance_json,
+            instance_json=serialized,
             data_json=dumps_data(extra) if extra else None,
             model=label,
             using=using,
