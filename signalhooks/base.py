@@ -26,19 +26,13 @@ from .atomic import in_atomic_block
 from .conditions import Conditions, Predicate
 from .delivery import Delivery, Target, Waiter
 from .engine import get_engine
-from .events import (
-    RESERVED_KWARGS,
-    Event,
-    async_receiver_scope,
-    custom_event,
-    dispatch_event,
-    model_event,
-)
+from .events import RESERVED_KWARGS, Event, custom_event
 from .handoff import LoopWaiter
 from .outbox.inline import accept_durable
 from .outcome import report_rejected
 from .payload import InstanceSerializer, PayloadOptions
 from .results import DeliveryResult
+from .snapshots import async_receiver_scope, dispatch_event, model_event
 from .validation import signal_name
 
 __all__ = ["EventName", "HookOptions", "SignalHook", "all_hooks", "rendered_event"]

@@ -242,8 +242,9 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
     # result must be indistinguishable from an Event built the ordinary way.
     import dataclasses
 
-    from signalhooks.events import Event, model_event
+    from signalhooks.events import Event
     from signalhooks.serialization import serialize_instance
+    from signalhooks.snapshots import model_event
 
     pizza = Pizza(pk=3, name="lazy", price=Decimal("1.50"))
     event = model_event(post_save, pizza, {"created": True})
@@ -324,8 +325,8 @@ def test_threads_encoding_one_snapshot_at_once_all_get_its_text_and_id():
     import sys
     import threading
 
-    from signalhooks.events import model_event
     from signalhooks.serialization import serialize_instance
+    from signalhooks.snapshots import model_event
 
     pizza = Pizza(pk=9, name="raced", price=Decimal("3.00"))
     expected = serialize_instance(pizza)
