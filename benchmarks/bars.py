@@ -68,6 +68,8 @@ class Gate:
     smoke: float
     higher: bool
     is_ratio: bool = True  # else the Ratio column shows value / target
+    #: The smoke gate compares ``smoke_value`` (relative to a baseline of the same run).
+    smoke_relative: bool = False
 
 
 def judge(
@@ -87,11 +89,17 @@ def judge(
     if value is None:
         return BarResult(gate.name, gate.bar, error or "no data", None, "ERROR", True)
     limit = gate.smoke if smoke else gate.target
-    gated = smoke_value if smoke and smoke_value is not None else value
+    gated = smoke_value if smoke and gate.smoke_relative else value
     if gate.higher:
-        passed, gate_failed = value >= gate.target, gated < limit
+        passed = value >= gate.target
+        gate_failed = gated is not None and gated < limit
     else:
-        passed, gate_failed = value <= gate.target, gated > limit
+        passed = value <= gate.target
+        gate_failed = gated is not None and gated > limit
+    if gated is None:  # ``--phases`` without the baseline's phase
+        measured += " (not gated: no baseline in this run)"
+    elif smoke and gate.smoke_relative:
+        measured += f"; gate {gated:.2f} vs {limit:g}"
     status = "PASS" if passed else "FAIL"
     ratio = value if gate.is_ratio else value / gate.target
     return BarResult(gate.name, gate.bar, measured, ratio, status, gate_failed)
@@ -119,11 +127,16 @@ def _cpu_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 THROUGHPUT = Gate("Throughput vs raw aiohttp", ">= 0.60x", 0.60, 0.45, True)
 CPU = Gate("CPU per delivery vs raw", "<= 2.0x", 2.0, 2.6, False)
-#: Smoke: at most 1.5x the bare aiohttp gather of the same run (1.08-1.16x measured).
-FANOUT = Gate("Fan-out asend, 100 targets @50ms", "<= 65 ms", 65.0, 1.5, False, False)
-#: Smoke, p50: at most 25x a send() with no receivers in the same process (8-13x measured).
+#: Smoke: at most 1.5x the bare aiohttp gather of the same run (1.06-1.16x measured).
+FANOUT = Gate(
+    "Fan-out asend, 100 targets @50ms", "<= 65 ms", 65.0, 1.5, False, False, smoke_relative=True
+)
+#: Smoke, p50: at most 1.5x the raw aiohttp client's CPU per delivery in the same run
+#: (0.63-0.84x measured in fast and slow hours: both are a fixed amount of Python work
+#: in a busy process, so they move together; a send() with no receivers does not: its
+#: cost moved 7x between hours while the caller cost moved 1.8x). p99: at most 2.5 ms.
 CALLER = {
-    50: Gate("Caller cost p50, 10 hooks", "<= 100 us", 100.0, 25.0, False, False),
+    50: Gate("Caller cost p50, 10 hooks", "<= 100 us", 100.0, 1.5, False, False, True),
     99: Gate("Caller cost p99, 10 hooks", "<= 1000 us", 1000.0, 2500.0, False, False),
 }
 SNS = Gate("SNS batched vs 1 Publish/event", ">= 5x", 5.0, 3.0, True)
@@ -160,13 +173,13 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     seq = median_of(runs, "fanout/sequential/100", "median_ms")
     out.append(info("Fan-out 0.1.1 sequential, 100", seq, f"{_fmt(seq)} ms", ratio=False))
     key = "caller/signalhooks"
+    raw_cpu = median_of(runs, raw, us)
     for q, gate in CALLER.items():
         value = median_of(runs, key, f"cost_p{q}_us")
         loaded = median_of(runs, key, f"with_p{q}_us")
         text = f"{_fmt(value, '.1f')} us (send() {_fmt(loaded, '.1f')} us)"
-        floor = median_of(runs, key, "none_p50_us")
-        vs_floor = value / floor if q == 50 and value is not None and floor else None
-        out.append(judge(gate, value, text, first_error(runs, key), smoke, vs_floor))
+        vs_raw = value / raw_cpu if value is not None and raw_cpu else None
+        out.append(judge(gate, value, text, first_error(runs, key), smoke, vs_raw))
     raw_sns, sh_sns = "sns/raw_aiobotocore", "sns/signalhooks"
     a, b = median_of(runs, sh_sns, "rate"), median_of(runs, raw_sns, "rate")
     err = first_error(runs, sh_sns, raw_sns)
