@@ -41,8 +41,8 @@ def _next_generation(**kwargs: Any) -> None:
     _memo.generation = getattr(_memo, "generation", 0) + 1
 
 
-pre_save.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.generation")
-pre_delete.connect(_next_generation, weak=False, dispatch_uid="signalhooks.events.generation")
+pre_save.connect(_next_generation, weak=False, dispatch_uid="signalhooks.snapshots.generation")
+pre_delete.connect(_next_generation, weak=False, dispatch_uid="signalhooks.snapshots.generation")
 
 
 def _loop_tick() -> object | None:
