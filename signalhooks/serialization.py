@@ -127,10 +127,10 @@ def _copy_plan(model: type[Model]) -> tuple[tuple[str, ...], tuple[str, ...]] | 
     plain: list[str] = []
     other: list[str] = []
     for field in (pk, *(field for _, field in fields)):
-        if (
-            not type(field).__module__.startswith("django.")
-            or field.descriptor_class not in _PLAIN_DESCRIPTORS  # exactly: FileDescriptor
-        ):  # subclasses DeferredAttribute and wraps the value in a FieldFile
+        # Exactly these descriptors, not subclasses: FileDescriptor subclasses
+        # DeferredAttribute and wraps the value in a FieldFile bound to the instance.
+        plain_descriptor = field.descriptor_class in _PLAIN_DESCRIPTORS
+        if not type(field).__module__.startswith("django.") or not plain_descriptor:
             return None
         default_text = type(field).value_to_string is Field.value_to_string
         (plain if default_text else other).append(field.attname)
