@@ -8,7 +8,7 @@ never waits on the network and never raises into the sender.
 
 from __future__ import annotations
 
-import dataclasses
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -19,20 +19,19 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Model
-from django.db.models.signals import post_delete, post_save
 
 from . import conf
 from .atomic import in_atomic_block
 from .conditions import Conditions, Predicate
 from .delivery import Delivery, Target, Waiter
 from .engine import get_engine
-from .events import RESERVED_KWARGS, Event, custom_event
+from .events import Event
 from .handoff import LoopWaiter
 from .outbox.inline import accept_durable
 from .outcome import report_rejected
 from .payload import InstanceSerializer, PayloadOptions
 from .results import DeliveryResult
-from .snapshots import async_receiver_scope, dispatch_event, model_event
+from .snapshots import Dispatch, join_dispatch, loop_tick
 from .validation import signal_name
 
 __all__ = ["EventName", "HookOptions", "SignalHook", "all_hooks", "rendered_event"]
@@ -71,16 +70,15 @@ def rendered_event(instance: Model) -> Event | None:
 
 # Where the deliveries of one dispatch go is decided once, by its first hook: whether
 # outbox rows are the default, whether the caller is inside atomic() (which cannot
-# change between the hooks of a dispatch; they share its Event object) and the engine.
-# On cold caches every call a further hook saves counts in save() (README: caller cost).
-_routes = threading.local()
-_Route = tuple[Event, bool, "str | None", Callable[[Delivery], bool]]
+# change between the hooks of a dispatch) and the engine. On cold caches every call a
+# further hook saves counts in save() (docs: caller cost).
+_Route = tuple[bool, "str | None", Callable[[Delivery], bool]]
 
 
 def _route(event: Event) -> _Route:
     using = event.using or DEFAULT_DB_ALIAS
     atomic_using = using if in_atomic_block(using) else None
-    return (event, conf.get("DURABLE"), atomic_using, get_engine().accept)
+    return (conf.get("DURABLE"), atomic_using, get_engine().accept)
 
 
 def all_hooks() -> list[SignalHook]:
@@ -168,23 +166,15 @@ class SignalHook:
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
-        event = None
-        if not (self._renders or self.conditions.active or self.event_name or self._serialize):
-            try:  # default options: the dispatch's shared snapshot, without _prepare
-                event = dispatch_event(signal, kwargs, self)
-            except Exception as exc:
-                self._reject(signal, kwargs, exc)
-                return
-        if event is not None:
-            delivery: Delivery | None = Delivery(event, self.target, self)
-        else:
-            delivery = self._prepare(signal, sender, kwargs)
+        # The sending frame (Signal.send's loop over receivers) marks the dispatch.
+        dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
+        delivery = self._prepare(dispatch)
         if delivery is None:
             return
-        route = getattr(_routes, "last", None)
-        if route is None or route[0] is not delivery.event:
-            route = _routes.last = _route(delivery.event)
-        _, durable_default, atomic_using, accept = route
+        route = dispatch.route
+        if route is None:
+            route = dispatch.route = _route(delivery.event)
+        durable_default, atomic_using, accept = route
         if self.durable or (self.durable is None and durable_default):
             accept_durable(delivery)  # the outbox row joins the caller's transaction
         elif atomic_using is not None:
@@ -205,11 +195,12 @@ class SignalHook:
         ``transaction.atomic()``, which Django's async ORM does not offer).
         """
         waiter = LoopWaiter()
+        # asend() starts every async receiver in one loop iteration: that marks the dispatch.
+        dispatch = join_dispatch(self, signal, sender, kwargs, loop_tick())
         try:
-            with async_receiver_scope():
-                delivery = self._prepare(signal, sender, kwargs, waiter)
+            delivery = self._prepare(dispatch, waiter)
         except SynchronousOnlyOperation:  # serializing touched the DB (e.g. m2m)
-            delivery = await sync_to_async(self._prepare)(signal, sender, kwargs, waiter)
+            delivery = await sync_to_async(self._prepare)(dispatch, waiter)
         if delivery is None:
             return waiter.future.result()  # settled synchronously, on this loop
         if self.durable or (self.durable is None and conf.get("DURABLE")):
@@ -220,19 +211,19 @@ class SignalHook:
 
     # -- building deliveries -------------------------------------------------------
 
-    def _prepare(
-        self,
-        signal: Any,
-        sender: Any,
-        kwargs: dict[str, Any],
-        waiter: Waiter | None = None,
-    ) -> Delivery | None:
+    def _prepare(self, dispatch: Dispatch, waiter: Waiter | None = None) -> Delivery | None:
+        kwargs = dispatch.kwargs
         try:
-            if self.conditions.active and not self.conditions.allows(signal, kwargs):
+            conditions = self.conditions
+            if conditions.active and not conditions.allows(
+                dispatch.signal, kwargs, dispatch.serial
+            ):
                 if waiter is not None:
                     waiter.set_result(self._skipped(kwargs))
                 return None
-            event = self.build_event(signal, sender, kwargs)
+            event = dispatch.event(
+                None if self.event_name is None else self._name_for(kwargs), self._serialize
+            )
             request = None
             if self._renders:
                 _rendering.current = (kwargs.get("instance"), event)
@@ -243,7 +234,7 @@ class SignalHook:
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
-            self._reject(signal, kwargs, exc, waiter)
+            self._reject(dispatch.signal, kwargs, exc, waiter)
             return None
         return Delivery(event, self.target, self, request, waiter)
 
@@ -268,20 +259,9 @@ class SignalHook:
         )
 
     def build_event(self, signal: Any, sender: Any, kwargs: Mapping[str, Any]) -> Event:
-        """The frozen snapshot of this dispatch (model event or custom-signal event)."""
-        instance = kwargs.get("instance")
-        if isinstance(instance, Model):
-            extra = None
-            if signal is not post_save and signal is not post_delete:  # their kwargs are fixed
-                extra = {k: v for k, v in kwargs.items() if k not in RESERVED_KWARGS}
-            event = model_event(signal, instance, kwargs, extra, self._serialize, consumer=self)
-            if self.event_name is not None:
-                name = self._name_for(kwargs)
-                if name is not None and name != event.name:
-                    event = dataclasses.replace(event, name=name)  # same id, same snapshot
-            return event
-        data = {k: v for k, v in kwargs.items() if k not in ("signal", "sender")}
-        return custom_event(self._name_for(kwargs) or "signal", data)
+        """A new snapshot for this hook of a signal sent with ``kwargs`` (no dispatch shared)."""
+        name = None if self.event_name is None else self._name_for(kwargs)
+        return Dispatch(signal, sender, dict(kwargs)).event(name, self._serialize)
 
     def _name_for(self, kwargs: Mapping[str, Any]) -> str | None:
         if self.event_name is None or isinstance(self.event_name, str):
@@ -305,11 +285,13 @@ class SignalHook:
         """
         event = rendered_event(instance)
         if event is None:
-            kwargs = {} if created is None else {"created": created}
-            event = model_event(None, instance, kwargs, serialize=self._serialize)
+            kwargs: dict[str, Any] = {"instance": instance}
+            if created is not None:
+                kwargs["created"] = created
+            event = Dispatch(None, type(instance), kwargs).event(None, self._serialize)
         return event
 
     def serialize_instance(self, instance: Model) -> str:
         """Base64 of the instance's Django JSON without brackets (the seed's ``Instance``)."""
-        event = model_event(None, instance, {}, serialize=self._serialize)
+        event = Dispatch(None, type(instance), {"instance": instance}).event(None, self._serialize)
         return event.instance_b64 or ""

@@ -8,7 +8,8 @@ exactly the models that have a watched field, so other models pay nothing.
 
 After a save, the first decision refreshes the stored values (only the saved ones
 when ``update_fields`` was given); every hook of the same save sees the same
-answer, because a ``pre_save`` receiver stamps each save with a fresh token.
+answer: the decision is kept with the serial number of the dispatch
+(:class:`signalhooks.snapshots.Dispatch`) it was made in.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
-import itertools
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +25,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
-from django.db.models.signals import class_prepared, post_init, pre_save
+from django.db.models.signals import class_prepared, post_init
 
 from .validation import field_names
 
@@ -34,8 +34,7 @@ __all__ = ["Conditions", "Predicate"]
 #: ``when=``: called as ``when(instance, **signal_kwargs)``; a false result skips delivery.
 Predicate = Callable[..., bool]
 
-_STATE = "_signalhooks_previous"  # instance attribute: (token, values, changed)
-_TOKEN = "_signalhooks_save"  # instance attribute: stamped by pre_save
+_STATE = "_signalhooks_previous"  # instance attribute: (dispatch serial, values, changed)
 _UNKNOWN = object()  # a value that was not loaded (deferred) or not captured
 _IMMUTABLE = frozenset(
     {
@@ -58,7 +57,6 @@ _lock = threading.Lock()
 _watched_names: set[str] = set()  # union of every hook's when_changed
 _plans: dict[type[Model], dict[str, str]] = {}  # model -> {field name: attname} captured
 _attnames: dict[type[Model], tuple[str, ...]] = {}  # model -> attnames captured (hot path)
-_tokens = itertools.count(1)
 
 
 def _snapshot(value: Any) -> Any:
@@ -81,10 +79,6 @@ def _capture(sender: type[Model], instance: Model, **kwargs: Any) -> None:
         values[_STATE] = (None, previous, None)
 
 
-def _stamp(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    instance.__dict__[_TOKEN] = next(_tokens)
-
-
 def _plan_model(model: type[Model]) -> None:
     """Capture the watched fields ``model`` has (called with ``_lock`` held)."""
     if model._meta.abstract:
@@ -97,7 +91,6 @@ def _plan_model(model: type[Model]) -> None:
     _attnames[model] = tuple(plan.values())
     uid = f"signalhooks.conditions:{model._meta.label}"
     post_init.connect(_capture, sender=model, weak=False, dispatch_uid=uid)
-    pre_save.connect(_stamp, sender=model, weak=False, dispatch_uid=uid)
 
 
 def _on_class_prepared(sender: type[Model], **kwargs: Any) -> None:
@@ -120,10 +113,13 @@ def watch(names: Iterable[str]) -> None:
         )
 
 
-def changed_fields(instance: Model, update_fields: set[str] | None) -> set[str] | None:
+def changed_fields(
+    instance: Model, update_fields: set[str] | None, dispatch: int
+) -> set[str] | None:
     """Names of captured fields that differ from their previous values at this save.
 
-    ``update_fields``: the field *names* this save wrote, or ``None`` for all.
+    ``update_fields``: the field *names* this save wrote, or ``None`` for all;
+    ``dispatch``: the serial number of the save's dispatch.
 
     ``None`` if nothing was captured for this instance (then everything counts as
     changed). Computed once per save and shared by every hook of that save.
@@ -132,9 +128,8 @@ def changed_fields(instance: Model, update_fields: set[str] | None) -> set[str] 
     plan = _plans.get(type(instance))
     if state is None or plan is None:
         return None
-    token = instance.__dict__.get(_TOKEN)
-    seen_token, previous, changed = state
-    if seen_token is not None and seen_token == token:
+    seen, previous, changed = state
+    if seen == dispatch:
         assert changed is not None
         return set(changed)
     current = instance.__dict__
@@ -148,7 +143,7 @@ def changed_fields(instance: Model, update_fields: set[str] | None) -> set[str] 
         if now is _UNKNOWN or before is _UNKNOWN or now != before:
             changed.add(name)
         refreshed[att] = _snapshot(now) if now is not _UNKNOWN else _UNKNOWN
-    instance.__dict__[_STATE] = (token, refreshed, frozenset(changed))
+    instance.__dict__[_STATE] = (dispatch, refreshed, frozenset(changed))
     return changed
 
 
@@ -178,19 +173,24 @@ class Conditions:
     def active(self) -> bool:
         return self.when is not None or self.when_changed is not None
 
-    def allows(self, signal: object, kwargs: Mapping[str, Any]) -> bool:
+    def allows(self, signal: object, kwargs: Mapping[str, Any], dispatch: int) -> bool:
         """``True`` to deliver. ``when_changed`` applies to saves (``created`` present):
-        a creation always counts as a change; other signals are not filtered by it."""
+        a creation always counts as a change; other signals are not filtered by it.
+        ``dispatch``: the serial number of the dispatch (one decision per save)."""
         instance = kwargs.get("instance")
         watched = self.when_changed is not None and "created" in kwargs
-        if watched and isinstance(instance, Model) and not self._changed(instance, kwargs):
+        if (
+            watched
+            and isinstance(instance, Model)
+            and not self._changed(instance, kwargs, dispatch)
+        ):
             return False
         if self.when is not None:
             args = {k: v for k, v in kwargs.items() if k != "instance"}
             return bool(self.when(instance, **args))
         return True
 
-    def _changed(self, instance: Model, kwargs: Mapping[str, Any]) -> bool:
+    def _changed(self, instance: Model, kwargs: Mapping[str, Any], dispatch: int) -> bool:
         assert self.when_changed is not None
         model = type(instance)
         concrete = model._meta.concrete_fields
@@ -208,7 +208,7 @@ class Conditions:
         saved: set[str] | None = None
         if given is not None:  # save() accepts names and attnames ("category_id")
             saved = {f.name for f in concrete if f.name in given or f.attname in given}
-        changed = changed_fields(instance, saved)  # refreshes the snapshot
+        changed = changed_fields(instance, saved, dispatch)  # refreshes the snapshot
         if kwargs.get("created"):
             return True
         if saved is not None and self.when_changed.isdisjoint(saved):

@@ -2,7 +2,7 @@
 serializer, natural keys.
 
 A hook with none of these options uses the default snapshot, shared by every hook
-of the same ``post_save`` / ``post_delete`` dispatch (see :func:`snapshots.model_event`).
+of the same ``post_save`` / ``post_delete`` dispatch (see :class:`signalhooks.snapshots.Dispatch`).
 A hook with options serializes for itself.
 """
 

@@ -1,144 +1,186 @@
-"""One snapshot per dispatch: every hook of one signal dispatch shares one Event.
+"""One dispatch, one event: every hook that one signal dispatch reaches shares its id.
 
-Serializing the instance once per dispatch instead of once per hook is most of what
-a dispatch costs the caller. The hard part is knowing where a dispatch ends, so that
-an instance changed and sent again is snapshotted afresh (scopes, below).
+A :class:`Dispatch` is what the hooks of one ``signal.send()`` (or ``send_robust``,
+or the async receivers of one ``asend``) have in common: the event id, the
+timestamp, the instance's snapshot (copied once, however many hooks share it), the
+custom signal's encoded ``Data``, and where its deliveries go. Hooks with their own
+payload options (``fields=``...) serialize for themselves, with the same id.
+
+Django says nothing when a dispatch starts or ends, so a hook call joins the last
+dispatch of its thread when it is certainly the same one: called from the same place
+(the sending frame; for ``async_receiver``, the same loop iteration, in which
+``asend`` starts all of its receivers), with the same signal, sender and keyword
+argument objects, the signal's receivers unchanged, and this hook not yet called in
+it. A hook called twice starts a new dispatch, so a second ``save()`` of an instance
+changed in between is snapshotted afresh even when every argument is the same object.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import itertools
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import Model
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save
 
-from .events import Event, build_model_event, model_action
+from .events import RESERVED_KWARGS, Event, InstanceJSON, model_action, model_names, new_event_id
+from .serialization import copy_values, dumps_data, serialize_instance
 
-__all__ = ["async_receiver_scope", "dispatch_event", "model_event"]
+__all__ = ["Dispatch", "join_dispatch", "loop_tick"]
 
-# One dispatch calls every connected hook in turn with the same instance. The memo
-# is per thread and lives for one *scope*, which must end before the instance can
-# change between two dispatches:
-# - post_save / post_delete: until the next pre_save / pre_delete (always sent before
-#   their post_ signal in the same thread), so a second save() is serialized afresh;
-# - any other signal, for ``async_receiver``: one loop iteration. ``asend`` starts
-#   every async receiver's task at once, so their first steps (where the event is
-#   built) run in the same iteration, after any change the sending code made; a
-#   callback ends the scope after it.
-# Other signals sent synchronously are not memoized (nothing marks where they end).
-# Within a scope, a hook asking twice means a second dispatch: it gets a new event.
-# (Two asend() of one instance in one iteration, whose hooks' conditions differ on
-# update_fields/raw/using, may share an event id; their snapshots are the same.)
-_memo = threading.local()
+_local = threading.local()
+_serials = itertools.count(1)
+_UNSET: Any = object()
 
 
-def _next_generation(**kwargs: Any) -> None:
-    _memo.generation = getattr(_memo, "generation", 0) + 1
+class Dispatch:
+    """The hooks' view of one signal dispatch; see the module docstring."""
+
+    __slots__ = (
+        "_data",
+        "_default",
+        "_extra",
+        "id",
+        "kwargs",
+        "marker",
+        "receivers",
+        "route",
+        "seen",
+        "sender",
+        "serial",
+        "signal",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        signal: object,
+        sender: object,
+        kwargs: Mapping[str, Any],
+        marker: object = None,
+        first: int = 0,
+    ) -> None:
+        self.signal = signal
+        self.sender = sender
+        self.kwargs = kwargs
+        self.marker = marker
+        self.receivers = _receiver_count(signal)
+        self.seen = {first}
+        #: Increases with every dispatch: ``when_changed`` computes changes once per save.
+        self.serial = next(_serials)
+        self.id = new_event_id()
+        self.timestamp = time.time()
+        #: Where this dispatch's deliveries go, decided by its first hook (see hooks).
+        self.route: Any = None
+        self._default: Event | None = None
+        self._data: Any = _UNSET
+        self._extra: Any = _UNSET
+
+    def event(self, name: str | None, serialize: Callable[[Model], str] | None = None) -> Event:
+        """The event for a hook naming it ``name`` (``None``: the default name).
+
+        ``serialize`` replaces the default serialization of the instance (a hook's
+        payload options); the default snapshot is built once and shared.
+        """
+        instance = self.kwargs.get("instance")
+        if not isinstance(instance, Model):
+            return Event(name or "signal", self.id, self.timestamp, data_json=self._data_json())
+        if serialize is not None:
+            event = self._model_event(instance, InstanceJSON(serialize(instance)))
+        elif self._default is not None:
+            event = self._default
+        else:
+            values = copy_values(instance)
+            text = (
+                InstanceJSON(values=values)
+                if values is not None
+                else InstanceJSON(serialize_instance(instance))
+            )
+            event = self._default = self._model_event(instance, text)
+        if name is not None and name != event.name:
+            event = replace(event, name=name)  # same id, same snapshot
+        return event
+
+    def _model_event(self, instance: Model, text: InstanceJSON) -> Event:
+        label, name = model_names(type(instance), model_action(self.signal, self.kwargs))
+        return Event(
+            name=name,
+            id=self.id,
+            timestamp=self.timestamp,
+            instance_id=str(instance.pk),
+            instance=text,
+            data_json=self._extra_json(),
+            model=label,
+            using=self.kwargs.get("using") or instance._state.db,
+        )
+
+    def _data_json(self) -> str:
+        """A signal without an instance: its keyword arguments, encoded once."""
+        if self._data is _UNSET:
+            self._data = dumps_data(self.kwargs)
+        text: str = self._data
+        return text
+
+    def _extra_json(self) -> str | None:
+        """A custom signal with an instance: its other keyword arguments, encoded once."""
+        if self._extra is _UNSET:
+            signal = self.signal
+            extra = None
+            if signal is not post_save and signal is not post_delete:  # their kwargs are fixed
+                extra = {k: v for k, v in self.kwargs.items() if k not in RESERVED_KWARGS}
+            self._extra = dumps_data(extra) if extra else None
+        text: str | None = self._extra
+        return text
 
 
-pre_save.connect(_next_generation, weak=False, dispatch_uid="signalhooks.snapshots.generation")
-pre_delete.connect(_next_generation, weak=False, dispatch_uid="signalhooks.snapshots.generation")
+def _receiver_count(signal: object) -> int:
+    receivers = getattr(signal, "receivers", None)
+    return len(receivers) if isinstance(receivers, list) else 0
 
 
-def _loop_tick() -> object | None:
-    """The memo scope of a running event loop's current iteration, or ``None``."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    tick: tuple[asyncio.AbstractEventLoop, object] | None = getattr(_memo, "tick", None)
+def join_dispatch(
+    hook: object, signal: object, sender: object, kwargs: Mapping[str, Any], marker: object
+) -> Dispatch:
+    """The dispatch ``hook`` is being called in: the thread's last one, or a new one."""
+    key = id(hook)
+    last: Dispatch | None = getattr(_local, "last", None)
+    if (
+        last is not None
+        and last.marker == marker
+        and last.signal is signal
+        and last.sender is sender
+        and key not in last.seen
+        and _same_objects(last.kwargs, kwargs)
+        and last.receivers == _receiver_count(signal)
+    ):
+        last.seen.add(key)
+        return last
+    last = _local.last = Dispatch(signal, sender, kwargs, marker, key)
+    return last
+
+
+def _same_objects(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    if len(a) != len(b):
+        return False
+    get = b.get
+    return all(get(key, _UNSET) is value for key, value in a.items())
+
+
+def loop_tick() -> object:
+    """A marker for the running loop's current iteration (``async_receiver``'s dispatch)."""
+    loop = asyncio.get_running_loop()
+    tick: tuple[asyncio.AbstractEventLoop, object] | None = getattr(_local, "tick", None)
     if tick is None or tick[0] is not loop:
-        tick = _memo.tick = (loop, object())
+        tick = _local.tick = (loop, object())
         loop.call_soon(_end_tick, tick)
     return tick[1]
 
 
-@contextlib.contextmanager
-def async_receiver_scope() -> Iterator[None]:
-    """Around building the event in ``async_receiver``: lets the memo last one iteration.
-
-    Only there: a *synchronous* send of a custom signal inside a running loop can be
-    followed, in the same iteration, by a change to the instance and another send.
-    """
-    _memo.in_async_receiver = True
-    try:
-        yield
-    finally:
-        _memo.in_async_receiver = False
-
-
 def _end_tick(tick: tuple[asyncio.AbstractEventLoop, object]) -> None:
-    if getattr(_memo, "tick", None) is tick:
-        _memo.tick = None
-
-
-@dataclass(slots=True)
-class _Memo:
-    instance: Model
-    signal: object
-    action: str
-    scope: object
-    event: Event
-    consumers: set[int]
-
-
-def model_event(
-    signal: object,
-    instance: Model,
-    kwargs: Mapping[str, Any],
-    extra: Mapping[str, Any] | None = None,
-    serialize: Callable[[Model], str] | None = None,
-    consumer: object = None,
-) -> Event:
-    """The event for a signal that passed a model ``instance``, shared by one dispatch.
-
-    ``serialize`` replaces the default serialization (a hook's payload options); such
-    events are not memoized, so hooks with other options never share a snapshot.
-    ``consumer`` (the hook asking) tells a second dispatch from the same one.
-    """
-    action = model_action(signal, kwargs)
-    if extra or serialize is not None:
-        scope: object = None
-    elif signal is post_save or signal is post_delete:
-        scope = getattr(_memo, "generation", 0)
-    elif getattr(_memo, "in_async_receiver", False):
-        scope = _loop_tick()
-    else:
-        scope = None
-    if scope is not None:
-        cached: _Memo | None = getattr(_memo, "last", None)
-        if (
-            cached is not None
-            and cached.instance is instance
-            and cached.signal is signal
-            and cached.action == action
-            and cached.scope == scope
-        ):
-            consumers = cached.consumers
-            key = id(consumer)
-            if key not in consumers:
-                if consumer is not None:
-                    consumers.add(key)
-                return cached.event
-    event = build_model_event(action, instance, kwargs, extra, serialize)
-    if scope is not None:
-        consumers = set() if consumer is None else {id(consumer)}
-        _memo.last = _Memo(instance, signal, action, scope, event, consumers)
-    return event
-
-
-def dispatch_event(signal: object, kwargs: Mapping[str, Any], consumer: object) -> Event | None:
-    """:func:`model_event` of a ``post_save``/``post_delete`` dispatch, else ``None``.
-
-    For hooks with default options, which share the dispatch's snapshot: the
-    common case in two calls, since on cold caches every call counts in ``save()``.
-    """
-    instance = kwargs.get("instance")
-    if (signal is not post_save and signal is not post_delete) or not isinstance(instance, Model):
-        return None
-    return model_event(signal, instance, kwargs, consumer=consumer)
+    if getattr(_local, "tick", None) is tick:
+        _local.tick = None

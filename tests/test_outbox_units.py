@@ -12,7 +12,7 @@ from django.db.models.signals import post_save
 
 import signalhooks
 from signalhooks import conf
-from signalhooks.events import Event
+from signalhooks.events import Event, InstanceJSON
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from signalhooks.outbox.codec import HookRegistry, PayloadError, decode, encode, hook_key
 from signalhooks.outbox.models import OutboxDelivery
@@ -34,7 +34,8 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def test_payload_round_trips_the_event_and_rendered_requests():
-    event = Event(name="x:y", instance_id="7", instance_json='{"pk": 7}', model="a.B", using="pg")
+    text = InstanceJSON('{"pk": 7}')
+    event = Event(name="x:y", instance_id="7", instance=text, model="a.B", using="pg")
     for request in (
         None,
         HTTPRequest(b'{"a":"\xc3\xa9"}\xff', {"X-Key": "v"}, {"q": "1"}),

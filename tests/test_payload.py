@@ -238,31 +238,34 @@ def test_event_ids_are_random_version_4_uuids():
 
 
 def test_snapshot_events_encode_lazily_and_equal_eager_ones():
-    # events._snapshot skips the dataclass __init__ and defers the JSON text; the
-    # result must be indistinguishable from an Event built the ordinary way.
+    # The default snapshot copies raw values and encodes them on first use; the result
+    # must be indistinguishable from an Event built with its text, and repr() and
+    # dataclasses.replace() must not force the encoding in the caller's thread.
     import dataclasses
 
-    from signalhooks.events import Event
+    from signalhooks.events import Event, InstanceJSON
     from signalhooks.serialization import serialize_instance
-    from signalhooks.snapshots import model_event
+    from signalhooks.snapshots import Dispatch
 
     pizza = Pizza(pk=3, name="lazy", price=Decimal("1.50"))
-    event = model_event(post_save, pizza, {"created": True})
-    assert "_instance_values" in event.__dict__  # not encoded yet
+    event = Dispatch(post_save, Pizza, {"instance": pizza, "created": True}).event(None)
+    assert event.instance is not None and not event.instance.is_encoded
+    shown = repr(event)
+    renamed = dataclasses.replace(event, name="other")
+    assert not event.instance.is_encoded and renamed.instance is event.instance
     pizza.name = "changed after the signal"
     eager = Event(
         name=event.name,
         id=event.id,
         timestamp=event.timestamp,
         instance_id="3",
-        instance_json=serialize_instance(Pizza(pk=3, name="lazy", price=Decimal("1.50"))),
+        instance=InstanceJSON(serialize_instance(Pizza(pk=3, name="lazy", price=Decimal("1.50")))),
         model="testapp.Pizza",
         using=None,
     )
-    assert event == eager and repr(event) == repr(eager)
-    assert "_instance_values" not in event.__dict__  # encoded once, then kept
-    assert {f.name for f in dataclasses.fields(Event)} <= set(event.__dict__)
-    assert dataclasses.replace(event, name="other").instance_json == eager.instance_json
+    assert event == eager and repr(event) == repr(eager) == shown
+    assert event.instance.is_encoded  # encoded once (by ==), then kept
+    assert renamed.instance_json == eager.instance_json
     assert Event(name="x").instance_json is None
 
 
@@ -326,12 +329,13 @@ def test_threads_encoding_one_snapshot_at_once_all_get_its_text_and_id():
     import threading
 
     from signalhooks.serialization import serialize_instance
-    from signalhooks.snapshots import model_event
+    from signalhooks.snapshots import Dispatch
 
     pizza = Pizza(pk=9, name="raced", price=Decimal("3.00"))
     expected = serialize_instance(pizza)
-    events = [model_event(None, pizza, {"created": True}, consumer=object()) for _ in range(300)]
-    assert all("_instance_values" in e.__dict__ and "id" not in e.__dict__ for e in events)
+    kwargs = {"instance": pizza, "created": True}
+    events = [Dispatch(post_save, Pizza, kwargs).event(None) for _ in range(300)]
+    assert all(e.instance is not None and not e.instance.is_encoded for e in events)
     seen: list[object] = []
     ids: list[tuple[int, str]] = []
     barrier = threading.Barrier(6)

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from ..events import Event
+from ..events import Event, InstanceJSON
 from ..serialization import SerializationError
 
 __all__ = ["FORMAT", "HookRegistry", "PayloadError", "decode", "encode", "hook_key"]
@@ -84,7 +84,16 @@ def encode(event: Event, request: Any) -> str:
     """JSON text holding everything needed to rebuild the delivery."""
     doc = {
         "v": FORMAT,
-        "event": {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)},
+        "event": {
+            "name": event.name,
+            "id": event.id,
+            "timestamp": event.timestamp,
+            "instance_id": event.instance_id,
+            "instance_json": event.instance_json,
+            "data_json": event.data_json,
+            "model": event.model,
+            "using": event.using,
+        },
         "request": None if request is None else _encode_request(request),
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
@@ -98,7 +107,9 @@ def decode(text: str) -> tuple[Event, Any]:
             raise PayloadError(
                 f"unknown payload format {doc.get('v') if isinstance(doc, dict) else doc!r}"
             )
-        event = Event(**doc["event"])
+        fields = dict(doc["event"])
+        text = fields.pop("instance_json", None)
+        event = Event(**fields, instance=None if text is None else InstanceJSON(text))
         request = None if doc["request"] is None else _decode_value(doc["request"])
     except PayloadError:
         raise
