@@ -7,6 +7,7 @@ dropped on Django's ``setting_changed`` so ``override_settings`` works in tests.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final, cast
 
 from django.conf import settings
@@ -61,9 +62,14 @@ _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "ht
 _MINIMUM: Final[dict[str, float]] = {
     "TIMEOUT": 0.001,
     "MAX_ATTEMPTS": 1,
+    "RETRY_BACKOFF": 0,
+    "RETRY_BACKOFF_MAX": 0,
+    "RETRY_AFTER_MAX": 0,
     "MAX_IN_FLIGHT": 1,
     "MAX_IN_FLIGHT_PER_TARGET": 1,
     "MAX_QUEUE": 1,
+    "SHUTDOWN_TIMEOUT": 0,
+    "RESPONSE_BODY_LIMIT": 0,
     "DURABLE_LEASE": 0.5,
 }
 
@@ -84,6 +90,8 @@ def validate(user: object) -> list[str]:
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             names = " or ".join(t.__name__ for t in types)
             problems.append(f"SIGNALHOOKS[{key!r}] must be {names}, not {value!r}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"SIGNALHOOKS[{key!r}] must be a finite number, not {value!r}.")
         elif key in _CHOICES and value not in _CHOICES[key]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be one of {_CHOICES[key]}, not {value!r}.")
         elif key in _MINIMUM and cast(float, value) < _MINIMUM[key]:
@@ -102,7 +110,9 @@ def validate(user: object) -> list[str]:
 
 
 def _is_schedule(value: Any) -> bool:
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    numbers = all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    )
     return bool(value) and numbers and min(value) >= 0
 
 

@@ -24,8 +24,23 @@ from .base import EventName, HookOptions, SignalHook, all_hooks
 from .events import Event
 from .signing import Signer
 from .targets.http import HTTPRequest, HTTPTarget
-from .targets.sns import SEED_MESSAGE, MessageGroup, SNSMessage, SNSTarget, parse_topic_arn
-from .validation import check_durable, check_limits, check_url, overrides
+from .targets.sns import (
+    AWS_REGION,
+    SEED_MESSAGE,
+    MessageGroup,
+    SNSMessage,
+    SNSTarget,
+    parse_topic_arn,
+)
+from .transports.http import check_http_client
+from .validation import (
+    check_durable,
+    check_headers,
+    check_limits,
+    check_optional_str,
+    check_url,
+    overrides,
+)
 
 __all__ = ["HTTPSignalHook", "SNSSignalHook", "SignalHook", "all_hooks"]
 
@@ -80,22 +95,24 @@ class HTTPSignalHook(SignalHook):
         durable: bool | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
-        self.durable = check_durable(type(self).__name__, durable)
-        method = str(request_method).upper()
-        check_url(type(self).__name__, request_url)
+        owner = type(self).__name__
+        self.durable = check_durable(owner, durable)
+        check_url(owner, request_url)
+        method = request_method.upper() if isinstance(request_method, str) else ""
         if method not in ("POST", "PUT", "PATCH"):
             raise ImproperlyConfigured(
                 f"{type(self).__name__}: request_method={request_method!r} cannot carry the "
                 "JSON body; use POST, PUT or PATCH"
             )
-        check_limits(type(self).__name__, timeout, max_attempts, max_in_flight)
-        signer = None if secret is None else Signer(secret, type(self).__name__)
+        check_limits(owner, timeout, max_attempts, max_in_flight)
+        check_http_client(owner, http_client)
+        signer = None if secret is None else Signer(secret, owner)
         self.request_url = request_url
         self.request_method = method.lower()
         self.target = HTTPTarget(
             request_url,
             method,
-            headers=headers,
+            headers=check_headers(owner, headers),
             http_client=http_client,
             signer=signer,
             ssl_context=ssl_context,
@@ -182,21 +199,31 @@ class SNSSignalHook(SignalHook):
         durable: bool | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
-        self.durable = check_durable(type(self).__name__, durable)
+        owner = type(self).__name__
+        self.durable = check_durable(owner, durable)
         match = parse_topic_arn(sns_topic_arn) if isinstance(sns_topic_arn, str) else None
         if match is None:
             raise ImproperlyConfigured(
-                f"SNSSignalHook: sns_topic_arn={sns_topic_arn!r} is not an SNS topic ARN "
+                f"{owner}: sns_topic_arn={sns_topic_arn!r} is not an SNS topic ARN "
                 "(arn:aws:sns:<region>:<12-digit account>:<topic name>)"
             )
+        for option, value in (
+            ("aws_access_key", aws_access_key),
+            ("aws_secret_key", aws_secret_key),
+        ):
+            if value is not None and not isinstance(value, str):  # never echo a credential
+                raise ImproperlyConfigured(
+                    f"{owner}: {option}= must be a string or None, not {type(value).__name__}"
+                )
         if bool(aws_access_key) != bool(aws_secret_key):
             raise ImproperlyConfigured(
-                "SNSSignalHook: give both aws_access_key and aws_secret_key, or neither "
+                f"{owner}: give both aws_access_key and aws_secret_key, or neither "
                 "(then the standard AWS credential chain is used)"
             )
+        check_optional_str(owner, "aws_region", aws_region, pattern=AWS_REGION, form="'eu-west-1'")
         if endpoint_url is not None:
-            check_url("SNSSignalHook endpoint_url", endpoint_url)
-        check_limits(type(self).__name__, timeout, max_attempts, max_in_flight)
+            check_url(owner, endpoint_url, "endpoint_url")
+        check_limits(owner, timeout, max_attempts, max_in_flight)
         self.sns_topic_arn = sns_topic_arn
         self.aws_access_key = aws_access_key
         self.aws_secret_key = aws_secret_key

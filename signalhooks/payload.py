@@ -51,7 +51,9 @@ class PayloadOptions:
                 "use_natural_keys= cannot be combined with it"
             )
         if not isinstance(use_natural_keys, bool):
-            raise ImproperlyConfigured(f"{owner}: use_natural_keys= must be True or False")
+            raise ImproperlyConfigured(
+                f"{owner}: use_natural_keys= must be True or False, not {use_natural_keys!r}"
+            )
         self.serializer = serializer
         self.use_natural_keys = use_natural_keys
         # Field lists checked and resolved once per model class.

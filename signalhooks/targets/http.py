@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from .base import TargetOptions
 if TYPE_CHECKING:
     from ..clients import Clients
 
-__all__ = ["HTTPRequest", "HTTPTarget", "is_retryable_status"]
+__all__ = ["HTTPRequest", "HTTPTarget", "display_url", "is_retryable_status"]
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
 
@@ -75,10 +76,7 @@ class HTTPTarget(TargetOptions):
         self.http_client = http_client
         self.signer = signer
         self.ssl_context = ssl_context
-        parts = urlsplit(url)
-        # Logs and results show scheme, host and path only: query strings and
-        # userinfo often carry tokens.
-        self.name = f"{method} {parts.scheme}://{parts.hostname}{_port(parts.port)}{parts.path}"
+        self.name = f"{method} {display_url(url)}"
 
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
         return [await self._send_one(delivery, clients) for delivery in batch]
@@ -98,18 +96,24 @@ class HTTPTarget(TargetOptions):
             )
             return Attempt(ok=False, retryable=False, error=error)
         transport = clients.http(self, self.http_client)
+        timeout = self.timeout
         try:
-            response = await transport.request(
-                self.method,
-                self.url,
-                params=params,
-                headers=headers,
-                content=body,
-                timeout=self.timeout,
-                body_limit=conf.get("RESPONSE_BODY_LIMIT"),
-            )
+            # One total deadline per attempt, whatever the transport: connect, status
+            # line, headers and the part of the body that is read.
+            async with asyncio.timeout(timeout):
+                response = await transport.request(
+                    self.method,
+                    self.url,
+                    params=params,
+                    headers=headers,
+                    content=body,
+                    timeout=timeout,
+                    body_limit=conf.get("RESPONSE_BODY_LIMIT"),
+                )
         except TransportError as exc:
             return Attempt(ok=False, retryable=exc.retryable, error=str(exc))
+        except TimeoutError:
+            return Attempt(ok=False, retryable=True, error=f"timed out after {timeout:g}s")
         status = response.status
         excerpt = response.body.decode("utf-8", "replace")
         if 200 <= status < 300:
@@ -141,5 +145,14 @@ class HTTPTarget(TargetOptions):
         return {**headers, **self.signer.headers(delivery.event.id, body)}
 
 
-def _port(port: int | None) -> str:
-    return f":{port}" if port else ""
+def display_url(url: str) -> str:
+    """Scheme, host, port and path: query strings and userinfo often carry tokens.
+
+    An IPv6 host keeps its brackets (``http://[::1]:8080/hook``), as in a URL.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"

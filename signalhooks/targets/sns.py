@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..clients import Clients
 
 __all__ = [
+    "AWS_REGION",
     "SEED_MESSAGE",
     "SNS_MAX_BYTES",
     "SNSMessage",
@@ -45,6 +46,8 @@ SNS_MAX_BATCH = 10
 _ARN = re.compile(
     r"^arn:aws[a-zA-Z-]*:sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<name>[\w-]{1,256}(\.fifo)?)$"
 )
+#: An AWS region name: ``us-east-1``, ``eu-central-2``, ``us-gov-west-1``, ``cn-north-1``.
+AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 _RETRYABLE_CODES = frozenset(
     {
         "Throttled",
@@ -69,7 +72,7 @@ MessageGroup = str | Callable[[Event], str]
 
 
 def parse_topic_arn(arn: str) -> re.Match[str] | None:
-    return _ARN.match(arn)
+    return _ARN.fullmatch(arn)
 
 
 def default_message_group_id(event: Event) -> str:
@@ -109,7 +112,7 @@ def _check_options(
 def _valid_group_id(value: str) -> str:
     # A pk or event name with characters SNS refuses (spaces, non-ASCII) or over 128
     # chars is hashed: still one stable group per value, and the publish succeeds.
-    if _GROUP_ID.match(value):
+    if _GROUP_ID.fullmatch(value):
         return value
     return "sha256-" + hashlib.sha256(value.encode()).hexdigest()
 

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import aiohttp
 import httpx
+from django.core.exceptions import ImproperlyConfigured
 from yarl import URL
 
 from .guard import BlockedAddressError, GuardedResolver, check_host
@@ -31,6 +32,7 @@ __all__ = [
     "HTTPTransport",
     "HttpxTransport",
     "TransportError",
+    "check_http_client",
 ]
 
 USER_AGENT = "signalhooks/1.0"
@@ -190,6 +192,22 @@ class BoundSSLTransport:
         pass
 
 
+def check_http_client(owner: str, client: object) -> None:
+    """``http_client=``: ``None``, an ``httpx.AsyncClient``, or a zero-argument factory."""
+    if client is None or isinstance(client, httpx.AsyncClient):
+        return
+    if isinstance(client, httpx.Client):
+        raise ImproperlyConfigured(
+            f"{owner}: http_client= must be an httpx.AsyncClient (or a factory returning one); "
+            "httpx.Client is synchronous"
+        )
+    if not callable(client):
+        raise ImproperlyConfigured(
+            f"{owner}: http_client= must be an httpx.AsyncClient or a zero-argument callable "
+            f"returning one, not {client!r}"
+        )
+
+
 class HttpxTransport:
     """Wraps an ``httpx.AsyncClient``, given as an instance or a zero-argument factory.
 
@@ -208,7 +226,19 @@ class HttpxTransport:
     def _get_client(self) -> httpx.AsyncClient:
         if self._client is None:
             assert self._factory is not None
-            self._client = self._factory()
+            try:
+                client = self._factory()
+            except Exception as exc:
+                raise TransportError(
+                    f"http_client factory raised {type(exc).__name__}: {exc}", retryable=False
+                ) from exc
+            if not isinstance(client, httpx.AsyncClient):
+                raise TransportError(
+                    f"http_client factory returned {type(client).__name__}, "
+                    "not an httpx.AsyncClient",
+                    retryable=False,
+                )
+            self._client = client
         return self._client
 
     async def request(
@@ -224,6 +254,8 @@ class HttpxTransport:
     ) -> HTTPResponse:
         client = self._get_client()
         try:
+            # httpx applies its timeout per read: the attempt's total deadline is the
+            # target's (an outer asyncio.timeout), which also covers this body loop.
             async with client.stream(
                 method,
                 url,
@@ -241,7 +273,7 @@ class HttpxTransport:
                 return HTTPResponse(response.status_code, response.headers, body[:body_limit])
         except httpx.TimeoutException:
             raise TransportError(f"timed out after {timeout:g}s") from None
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:  # connection, protocol, and a user client's own errors
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
         except TimeoutError:
             raise TransportError(f"timed out after {timeout:g}s") from None
@@ -256,7 +288,10 @@ def default_httpx_client(
     limit: int, ssl_context: ssl.SSLContext | None = None
 ) -> httpx.AsyncClient:
     """The client used when ``HTTP_TRANSPORT = "httpx"`` and none was given."""
+    # trust_env=False, as for the aiohttp session: proxy variables of the environment
+    # are not used (pass your own http_client= for a proxy).
     return httpx.AsyncClient(
         limits=httpx.Limits(max_connections=limit),
         verify=ssl_context if ssl_context is not None else True,
+        trust_env=False,
     )

@@ -1,0 +1,66 @@
+"""``timeout`` is a total deadline per attempt on every transport (issue 12, point 1).
+
+A real server on loopback answers with a valid response one byte every 0.2 s, so the
+whole answer would take ~20 s; every transport must give up at the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from django.dispatch import Signal
+
+from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
+from tests.helpers import fresh_engine, outcomes
+from tests.servers import TrickleServer
+
+TIMEOUT = 0.5
+#: Generous: the point is "about the deadline", against ~20 s without one.
+BOUND = TIMEOUT + 2.5
+
+
+@pytest.fixture(scope="module")
+def trickle():
+    with TrickleServer(interval=0.2) as server:
+        yield server
+
+
+def _deliver_once(hook, connect) -> tuple[object, float]:
+    signal = Signal()
+    connect(signal, hook)
+    with outcomes() as seen:
+        started = time.monotonic()
+        signal.send(sender=None, n=1)
+        [result] = seen.wait(hook, timeout=30)
+    return result, time.monotonic() - started
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx-setting", "httpx-client"])
+def test_http_attempt_ends_at_the_deadline_when_the_answer_trickles(trickle, connect, transport):
+    options: dict[str, object] = {"timeout": TIMEOUT, "max_attempts": 1}
+    if transport == "httpx-client":
+        options["http_client"] = httpx.AsyncClient
+    setting = "httpx" if transport == "httpx-setting" else "aiohttp"
+    with fresh_engine(HTTP_TRANSPORT=setting):
+        hook = HTTPSignalHook(request_url=trickle.url(), **options)
+        result, elapsed = _deliver_once(hook, connect)
+    assert not result.ok
+    assert result.error == f"timed out after {TIMEOUT:g}s"
+    assert elapsed < BOUND, elapsed
+
+
+def test_sns_attempt_ends_at_the_deadline_when_the_answer_trickles(trickle, connect):
+    hook = SNSSignalHook(
+        "arn:aws:sns:us-east-1:123456789012:trickle",
+        "AKIDEXAMPLE",
+        "secret",
+        endpoint_url=trickle.url("/"),
+        timeout=TIMEOUT,
+        max_attempts=1,
+    )
+    result, elapsed = _deliver_once(hook, connect)
+    assert not result.ok
+    assert result.error == f"timed out after {TIMEOUT:g}s"
+    assert elapsed < BOUND, elapsed
