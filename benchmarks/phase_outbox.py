@@ -62,9 +62,9 @@ def _start_worker(env: dict[str, str], args: list[str]) -> subprocess.Popen[str]
 def _rows(hook: Any, count: int) -> list[Any]:
     from django.utils import timezone
 
-    from signalhooks.delivery import Delivery
-    from signalhooks.events import custom_event
     from signalhooks.outbox.store import build_row
+    from signalhooks.snapshot.events import custom_event
+    from signalhooks.targets.base import Delivery
 
     now = timezone.now()
     text = (common._LOREM * 20)[: common.BODY_CHARS]
@@ -83,8 +83,8 @@ def _rows(hook: Any, count: int) -> list[Any]:
 def _run(count: int, workers: int, sink_url: str, env: dict[str, str], args: list[str]) -> Any:
     from django.db import connections, transaction
 
-    from signalhooks.hooks import all_hooks
     from signalhooks.outbox.models import OutboxDelivery
+    from signalhooks.registry import all_hooks
 
     [hook] = all_hooks()
     OutboxDelivery.objects.all().delete()

@@ -10,12 +10,14 @@ and delivered in the background, concurrently, after commit, with retries::
 """
 
 from .checks import register_checks as _register_checks
-from .engine import aflush, flush, stats
-from .events import Event
-from .hooks import HTTPSignalHook, SignalHook, SNSSignalHook
-from .results import DeliveryResult
-from .serialization import SerializationError
+from .engine.bridge import aflush, flush, stats
+from .exceptions import SerializationError
+from .hooks.base import SignalHook
+from .hooks.http import HTTPSignalHook
+from .hooks.sns import SNSSignalHook
+from .outcome.results import DeliveryResult
 from .signals import delivery_failed, delivery_succeeded
+from .snapshot.events import Event
 
 # System checks are registered on import, not only in AppConfig.ready(): a project
 # that uses hooks without "signalhooks" in INSTALLED_APPS is the one that needs E008.

@@ -35,7 +35,7 @@ from django.db import DatabaseError, connections, router
 from django.dispatch import Signal
 
 from . import conf
-from .wiring import all_signals, receiver_owners, signal_names
+from .hooks.wiring import all_signals, receiver_owners, signal_names
 
 __all__ = ["register_checks"]
 
@@ -106,10 +106,10 @@ def check_hooks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """E005-E008 and W001 for every hook created in this process."""
-    from .hooks import all_hooks
+    from .hooks.options import check_url as _check_url
+    from .registry import all_hooks
     from .targets.http import HTTPTarget
     from .targets.sns import SNSTarget, parse_topic_arn
-    from .validation import check_url as _check_url
 
     hooks = all_hooks()
     messages: list[CheckMessage] = []
@@ -203,7 +203,7 @@ def check_outbox_migrations(
     **kwargs: Any,
 ) -> list[Warning]:
     """W002: durable hooks exist and the outbox migrations are not all applied."""
-    from .hooks import all_hooks
+    from .registry import all_hooks
 
     if not databases or not apps.is_installed("signalhooks"):
         return []

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .results import DeliveryResult
+    from .outcome.results import DeliveryResult
     from .testing import CapturedDelivery
 
 __all__ = ["signalhooks_capture", "signalhooks_synchronous"]

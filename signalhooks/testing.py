@@ -32,9 +32,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import engine as _engine_module
-from .delivery import Delivery, Waiter
-from .results import DeliveryResult
+from .engine import bridge as _engine_module
+from .outcome.results import DeliveryResult
+from .targets.base import Delivery, Waiter
 from .targets.http import HTTPTarget
 from .targets.sns import SNSTarget
 

@@ -18,7 +18,7 @@ from django.core import serializers
 from django.test import override_settings
 
 from signalhooks import DeliveryResult, delivery_failed, delivery_succeeded
-from signalhooks.engine import Engine, get_engine
+from signalhooks.engine.bridge import Engine, get_engine
 from signalhooks.testing import reset_engine
 
 

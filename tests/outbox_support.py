@@ -218,10 +218,10 @@ def stop_worker(proc: subprocess.Popen[str], timeout: float = 20) -> str:
 
 def make_rows(hook: Any, count: int, using: str, *, due_in: float = 0.0) -> list[str]:
     """Insert ``count`` due outbox rows for ``hook`` in bulk; returns their event ids."""
-    from signalhooks.delivery import Delivery
-    from signalhooks.events import custom_event
     from signalhooks.outbox.models import OutboxDelivery
     from signalhooks.outbox.store import build_row
+    from signalhooks.snapshot.events import custom_event
+    from signalhooks.targets.base import Delivery
 
     now = timezone.now() + timedelta(seconds=due_in)
     rows = []
@@ -279,7 +279,7 @@ def retire_durable_hooks() -> Iterator[None]:
     Otherwise they would still count as durable hooks for tests that run later (the
     system checks' E008/W002 tests look at every hook in the process).
     """
-    from signalhooks.hooks import all_hooks
+    from signalhooks.registry import all_hooks
 
     before = {id(hook) for hook in all_hooks()}
     yield

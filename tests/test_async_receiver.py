@@ -129,7 +129,7 @@ def test_instance_needing_queries_is_serialized_off_the_event_loop(http, connect
 
 
 def test_hooks_of_one_asend_share_one_snapshot_and_each_asend_gets_its_own(http, connect):
-    # events.py serializes the instance once per asend dispatch (one loop iteration);
+    # snapshot/dispatch.py serializes the instance once per asend dispatch (one loop iteration);
     # a later asend, or a second asend started in the same iteration, is a new event.
     from tests.testapp.models import Pizza
 

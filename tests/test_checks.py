@@ -15,8 +15,9 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.test import override_settings
 
-from signalhooks.hooks import HTTPSignalHook, SNSSignalHook, all_hooks
-from signalhooks.wiring import connected_signals, connections
+from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
+from signalhooks.hooks.wiring import connected_signals, connections
+from signalhooks.registry import all_hooks
 from tests.testapp.models import Pizza
 
 ARN = "arn:aws:sns:eu-west-1:123456789012:checked-topic"

@@ -13,12 +13,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_save
 
-from signalhooks.delivery import Delivery
-from signalhooks.engine import get_engine
-from signalhooks.events import custom_event
+from signalhooks.engine.bridge import get_engine
 from signalhooks.hooks import SNSSignalHook
-from signalhooks.results import Attempt, DeliveryResult
-from signalhooks.retry import RetryPolicy
+from signalhooks.outcome.results import Attempt, DeliveryResult
+from signalhooks.snapshot.events import custom_event
+from signalhooks.targets.base import Delivery
 from tests.aws import drain, receive
 from tests.helpers import decode_instance
 from tests.testapp.models import Pizza
@@ -83,7 +82,7 @@ def test_fifo_options_are_checked_at_construction():
     assert not SNSSignalHook(standard).target.ordered
 
 
-# --- order through retries: the scheduler's ordered lanes --------------------------------
+# --- order through retries: the engine's ordered lanes --------------------------------
 
 
 class FlakyTarget:
@@ -100,8 +99,7 @@ class FlakyTarget:
         self.delivered: list[int] = []
         self.active = self.peak = 0
 
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_attempts=5, backoff=0.02, backoff_max=0.05, retry_after_max=1)
+    max_attempts = 5  # backoff: the test settings' (10-50 ms)
 
     async def send(self, batch: Sequence[Delivery], clients: object) -> list[Attempt]:
         self.active += 1
@@ -144,7 +142,7 @@ def test_ordered_target_keeps_order_through_retries_and_batches():
 
 def test_unordered_target_lets_later_events_overtake_a_retry():
     """The control: without ``ordered`` the same failures do reorder (so the test above
-    would notice a scheduler that ignores the attribute)."""
+    would notice lanes that ignore the attribute)."""
     target = FlakyTarget(ordered=False, fail_once={3})
     results = run_through_engine(target, 20)
     assert all(r.ok for r in results)

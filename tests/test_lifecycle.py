@@ -17,7 +17,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 import signalhooks
-from signalhooks import engine as engine_module
+from signalhooks.engine import bridge as engine_module
 from signalhooks.hooks import HTTPSignalHook
 from signalhooks.testing import reset_engine
 from tests.helpers import decode_instance, fresh_engine, outcomes, unique_path

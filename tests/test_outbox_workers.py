@@ -192,7 +192,7 @@ def test_retry_after_is_honoured_as_a_lower_bound(settings):
         hook = HTTPSignalHook(sink.url, durable=True)
         make_rows(hook, 1, "pg")
         from signalhooks.outbox import store
-        from signalhooks.results import Attempt
+        from signalhooks.outcome.results import Attempt
 
         [claimed] = store.claim("pg", "me", 10, 30)
         store.record("pg", "me", [(claimed.id, 1, Attempt(False, True, 429, retry_after=120))])

@@ -17,7 +17,8 @@ import pytest
 from django.db.models.signals import post_delete, post_save
 
 import signalhooks
-from signalhooks.hooks import HTTPSignalHook, all_hooks
+from signalhooks.hooks import HTTPSignalHook
+from signalhooks.registry import all_hooks
 from tests.helpers import decode_instance, unique_path
 from tests.testapp.models import Order, Pizza
 
@@ -112,7 +113,7 @@ def test_event_is_a_snapshot_taken_at_signal_time(http, connect):
 
 
 def test_two_saves_of_one_instance_are_two_snapshots(http, connect):
-    # events.py memoizes serialization per dispatch; a second save must not reuse it.
+    # snapshot/dispatch.py shares one snapshot per dispatch; a second save must not reuse it.
     path = unique_path("twice")
     connect(post_save, HTTPSignalHook(request_url=http.url(path)), Pizza)
     pizza = Pizza(name="one")
@@ -200,7 +201,7 @@ def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
     from django.contrib.auth.models import Group, User
     from django.core import serializers
 
-    from signalhooks.serialization import serialize_instance
+    from signalhooks.snapshot.serialization import serialize_instance
     from tests.testapp.models import Category, Ticket
 
     pizza = Pizza.objects.create(name="Quattro «stagioni» ünïcode", price=Decimal("9.90"))
@@ -227,7 +228,7 @@ def test_instance_json_is_byte_for_byte_what_djangos_json_serializer_writes():
 
 
 def test_event_ids_are_random_version_4_uuids():
-    from signalhooks.events import new_event_id
+    from signalhooks.snapshot.events import new_event_id
 
     ids = [new_event_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
@@ -243,9 +244,9 @@ def test_snapshot_events_encode_lazily_and_equal_eager_ones():
     # dataclasses.replace() must not force the encoding in the caller's thread.
     import dataclasses
 
-    from signalhooks.events import Event, InstanceJSON
-    from signalhooks.serialization import serialize_instance
-    from signalhooks.snapshots import Dispatch
+    from signalhooks.snapshot.dispatch import Dispatch
+    from signalhooks.snapshot.events import Event, InstanceJSON
+    from signalhooks.snapshot.serialization import serialize_instance
 
     pizza = Pizza(pk=3, name="lazy", price=Decimal("1.50"))
     event = Dispatch(post_save, Pizza, {"instance": pizza, "created": True}).event(None)
@@ -278,7 +279,7 @@ def test_values_that_could_change_or_fail_are_dumped_at_signal_time():
     from django.utils.safestring import SafeString
 
     from signalhooks.outbox.models import OutboxDelivery
-    from signalhooks.serialization import copy_values, dump_instance
+    from signalhooks.snapshot.serialization import copy_values, dump_instance
     from tests.testapp.models import Gadget
 
     for value in ("s", 1, 1.5, True, None, Decimal("2"), datetime(2026, 1, 1), uuid.uuid4()):
@@ -328,8 +329,8 @@ def test_threads_encoding_one_snapshot_at_once_all_get_its_text_and_id():
     import sys
     import threading
 
-    from signalhooks.serialization import serialize_instance
-    from signalhooks.snapshots import Dispatch
+    from signalhooks.snapshot.dispatch import Dispatch
+    from signalhooks.snapshot.serialization import serialize_instance
 
     pizza = Pizza(pk=9, name="raced", price=Decimal("3.00"))
     expected = serialize_instance(pizza)

@@ -10,9 +10,9 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 import signalhooks
+from signalhooks.engine.retry import RetryPolicy
 from signalhooks.hooks import HTTPSignalHook
-from signalhooks.retry import RetryPolicy, parse_retry_after
-from signalhooks.targets.http import is_retryable_status
+from signalhooks.targets.http import is_retryable_status, parse_retry_after
 from tests.helpers import outcomes, unique_path
 from tests.testapp.models import Pizza
 

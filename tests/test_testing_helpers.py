@@ -13,7 +13,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 import signalhooks
-from signalhooks import engine as engine_module
+from signalhooks.engine import bridge as engine_module
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from signalhooks.pytest_plugin import signalhooks_capture  # noqa: F401  (the plugin's fixture)
 from signalhooks.testing import capture_hooks, deliver_synchronously

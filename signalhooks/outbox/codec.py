@@ -1,11 +1,19 @@
 """What an outbox row stores, and how the worker turns it back into a delivery.
 
-* :func:`hook_key` names a hook's configuration with a string that is the same in
-  every process built from the same code and settings, so the worker finds the hook
-  that wrote a row among the hooks it created itself (:func:`signalhooks.hooks.all_hooks`).
-* :func:`encode` / :func:`decode` turn an :class:`~signalhooks.Event` plus the request a
-  hook rendered in the caller's thread (a frozen dataclass such as ``HTTPRequest`` or
-  ``SNSMessage``, or ``None``) into JSON text and back.
+Rows name what they need by **stable names**, never by module path, so moving a class
+never strands a pending row:
+
+* :func:`hook_key` is ``<stored name>:<digest>``. The stored name is ``"http"`` and
+  ``"sns"`` for the built-in hooks; a custom hook class declares its own with a
+  ``stored_name`` class attribute (without one, its ``module.QualName`` is used). The
+  digest covers the event name and the target's settings, so the worker finds the hook
+  that wrote a row among the hooks it created itself (:mod:`signalhooks.registry`).
+* :func:`encode` / :func:`decode` turn an :class:`~signalhooks.Event` plus the request
+  a hook rendered in the caller's thread (``HTTPRequest`` is ``"http.request"``,
+  ``SNSMessage`` is ``"sns.message"``) into JSON text and back.
+
+Format 1 (signalhooks 1.0 development releases) named hooks and request types by
+module path; such rows still decode and find their hook.
 """
 
 from __future__ import annotations
@@ -13,30 +21,53 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import importlib
 import json
 import threading
 import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from ..events import Event, InstanceJSON
-from ..serialization import SerializationError
+from .. import registry
+from ..exceptions import PayloadError, SerializationError
+from ..snapshot.events import Event, InstanceJSON
+from ..targets.http import HTTPRequest
+from ..targets.sns import SNSMessage
 
-__all__ = ["FORMAT", "HookRegistry", "PayloadError", "decode", "encode", "hook_key"]
+__all__ = ["FORMAT", "HookRegistry", "decode", "encode", "hook_key", "stored_name"]
 
-#: Version of the payload format, stored in every row.
-FORMAT = 1
+#: Version of the payload format written now; :func:`decode` also reads format 1.
+FORMAT = 2
 _KEY_MAX = 255
 _keys: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
+#: Request types a row may hold, by stable name.
+REQUEST_TYPES: dict[str, type[Any]] = {"http.request": HTTPRequest, "sns.message": SNSMessage}
+_REQUEST_NAMES = {cls: name for name, cls in REQUEST_TYPES.items()}
+#: Format 1 named these by module path.
+_LEGACY_REQUEST_TYPES = {
+    "signalhooks.targets.http:HTTPRequest": HTTPRequest,
+    "signalhooks.targets.sns:SNSMessage": SNSMessage,
+}
+_LEGACY_HOOK_NAMES = {
+    "signalhooks.hooks.HTTPSignalHook": "http",
+    "signalhooks.hooks.SNSSignalHook": "sns",
+}
 
-class PayloadError(ValueError):
-    """A row's payload cannot be turned back into a delivery."""
+
+def stored_name(cls: type) -> str:
+    """The name rows use for hooks of class ``cls``: its own ``stored_name``, or its path.
+
+    Read from the class itself, not inherited: a subclass of ``HTTPSignalHook`` renders
+    its own requests and must not be mistaken for a plain one.
+    """
+    name = vars(cls).get("stored_name")
+    if isinstance(name, str) and name:
+        return name
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def hook_key(hook: Any) -> str:
-    """``module.Class:digest``: the digest covers the event name and the target's settings.
+    """``<stored name>:<digest>``; the digest covers the event name and the target's settings.
 
     Two hooks with the same class and configuration share a key, and either may send
     the other's rows (they would send the same request). Secrets only enter the
@@ -44,7 +75,6 @@ def hook_key(hook: Any) -> str:
     """
     key = _keys.get(hook)
     if key is None:
-        cls = type(hook)
         identity = {
             "event": _stable(getattr(hook, "event_name", None)),
             "target": {
@@ -55,13 +85,12 @@ def hook_key(hook: Any) -> str:
         }
         text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(text.encode()).hexdigest()[:20]
-        path = f"{cls.__module__}.{cls.__qualname__}"[: _KEY_MAX - 21]
-        key = _keys[hook] = f"{path}:{digest}"
+        key = _keys[hook] = f"{stored_name(type(hook))[: _KEY_MAX - 21]}:{digest}"
     return key
 
 
 def _stable(value: Any) -> Any:
-    """A JSON-able rendering of a setting that does not depend on memory addresses."""
+    """A JSON-able rendering of a setting that depends on neither addresses nor module paths."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, bytes):
@@ -74,7 +103,7 @@ def _stable(value: Any) -> Any:
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     # Client objects, signers...: their type is configuration, their state is not.
-    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+    return f"<{type(value).__qualname__}>"
 
 
 # -- payload -----------------------------------------------------------------------
@@ -100,17 +129,18 @@ def encode(event: Event, request: Any) -> str:
 
 
 def decode(text: str) -> tuple[Event, Any]:
-    """``(event, request)`` from :func:`encode`'s text, or :class:`PayloadError`."""
+    """``(event, request)`` from :func:`encode`'s text (format 1 or 2), or :class:`PayloadError`."""
     try:
         doc = json.loads(text)
-        if not isinstance(doc, dict) or doc.get("v") != FORMAT:
-            raise PayloadError(
-                f"unknown payload format {doc.get('v') if isinstance(doc, dict) else doc!r}"
-            )
+        version = doc.get("v") if isinstance(doc, dict) else doc
+        if version not in (1, FORMAT):
+            raise PayloadError(f"unknown payload format {version!r}")
+        types = _LEGACY_REQUEST_TYPES if version == 1 else REQUEST_TYPES
         fields = dict(doc["event"])
-        text = fields.pop("instance_json", None)
-        event = Event(**fields, instance=None if text is None else InstanceJSON(text))
-        request = None if doc["request"] is None else _decode_value(doc["request"])
+        instance_json = fields.pop("instance_json", None)
+        instance = None if instance_json is None else InstanceJSON(instance_json)
+        event = Event(**fields, instance=instance)
+        request = None if doc["request"] is None else _decode_value(doc["request"], types)
     except PayloadError:
         raise
     except Exception as exc:  # anything malformed: the row is dead, the worker goes on
@@ -119,10 +149,11 @@ def decode(text: str) -> tuple[Event, Any]:
 
 
 def _encode_request(request: Any) -> Any:
-    cls = type(request)
-    if not dataclasses.is_dataclass(request) or not cls.__module__.startswith("signalhooks."):
+    if type(request) not in _REQUEST_NAMES:
+        cls = type(request)
         raise SerializationError(
-            f"a durable hook can only store requests of signalhooks' own dataclasses, not "
+            f"a durable hook can only store signalhooks' request types "
+            f"({', '.join(c.__name__ for c in _REQUEST_NAMES)}), not "
             f"{cls.__module__}.{cls.__qualname__}"
         )
     return _encode_value(request)
@@ -137,35 +168,29 @@ def _encode_value(value: Any) -> Any:
         return {"$d": [[_encode_value(k), _encode_value(v)] for k, v in value.items()]}
     if isinstance(value, list | tuple):
         return {"$l": [_encode_value(v) for v in value], "t": isinstance(value, tuple)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        cls = type(value)
+    name = _REQUEST_NAMES.get(type(value))
+    if name is not None:
         fields = {f.name: _encode_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"$t": f"{cls.__module__}:{cls.__qualname__}", "f": fields}
+        return {"$t": name, "f": fields}
     raise SerializationError(f"cannot store a {type(value).__name__} in the outbox")
 
 
-def _decode_value(value: Any) -> Any:
+def _decode_value(value: Any, types: Mapping[str, type[Any]]) -> Any:
     if not isinstance(value, dict):
         return value
     if "$b" in value:
         return base64.b64decode(value["$b"], validate=True)
     if "$d" in value:
-        return {_decode_value(k): _decode_value(v) for k, v in value["$d"]}
+        return {_decode_value(k, types): _decode_value(v, types) for k, v in value["$d"]}
     if "$l" in value:
-        items = [_decode_value(v) for v in value["$l"]]
+        items = [_decode_value(v, types) for v in value["$l"]]
         return tuple(items) if value.get("t") else items
     if "$t" in value:
-        module, _, qualname = value["$t"].partition(":")
-        # Only signalhooks' own types: a row's content never chooses what code runs.
-        if not module.startswith("signalhooks."):
+        # Only the known request types: a row's content never chooses what code runs.
+        cls = types.get(value["$t"])
+        if cls is None:
             raise PayloadError(f"refusing request type {value['$t']!r}")
-        cls: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            cls = getattr(cls, part)
-        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-            raise PayloadError(f"{value['$t']!r} is not a dataclass")
-        factory: Any = cls
-        return factory(**{k: _decode_value(v) for k, v in value["f"].items()})
+        return cls(**{k: _decode_value(v, types) for k, v in value["f"].items()})
     raise PayloadError(f"unknown value in payload: {value!r:.80}")
 
 
@@ -175,8 +200,8 @@ def _decode_value(value: Any) -> Any:
 class HookRegistry:
     """Maps stored keys to this process's hooks; rebuilt when hooks are added.
 
-    A key with no exact match falls back to the only hook with the same class and
-    target name (the configuration changed, e.g. a rotated header value, but the
+    A key with no exact match falls back to the only hook with the same stored name
+    and target name (the configuration changed, e.g. a rotated header value, but the
     destination did not). No match, or several: the row cannot be sent.
     """
 
@@ -188,16 +213,17 @@ class HookRegistry:
 
     def find(self, key: str, target: str) -> Any:
         """The hook for a row, or :class:`PayloadError` saying why there is none."""
-        from ..hooks import all_hooks
-
-        hooks = all_hooks()
+        name, _, digest = key.rpartition(":")
+        name = _LEGACY_HOOK_NAMES.get(name, name)
+        key = f"{name}:{digest}"
+        hooks = registry.all_hooks()
         with self._lock:
             if len(hooks) != self._size:
                 self._rebuild(hooks)
             hook = self._exact.get(key)
             if hook is not None:
                 return hook
-            candidates = self._by_target.get((key.rpartition(":")[0], target), [])
+            candidates = self._by_target.get((name, target), [])
         if len(candidates) == 1:
             return candidates[0]
         if candidates:

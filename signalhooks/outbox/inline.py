@@ -1,6 +1,6 @@
 """The caller's side of durable delivery: write the row, then try at once in process.
 
-:func:`accept_durable` runs in the caller's thread, inside the caller's transaction:
+:func:`write_row` runs in the caller's thread, inside the caller's transaction:
 the row is inserted on the instance's database alias *before* commit, so the commit
 makes it visible and a rollback removes it. The row is written with a short lease
 held by this process; after commit the in-process engine makes the first attempt.
@@ -19,26 +19,25 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import InvalidStateError
 from dataclasses import replace
-from functools import partial
 
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.utils import timezone
 
 from .. import conf
-from ..delivery import Delivery
-from ..engine import get_engine
-from ..outcome import counters, report
-from ..results import Attempt
-from .schedule import Decision, first_delay
+from ..engine.bridge import get_engine
+from ..engine.retry import Decision, first_delay
+from ..outcome.report import counters, report
+from ..outcome.results import Attempt
+from ..targets.base import Delivery
 
-__all__ = ["DurableDelivery", "accept_durable"]
+__all__ = ["DurableDelivery", "write_row"]
 
 logger = logging.getLogger("signalhooks")
 BATCH_MAX = 1000
 
 
 class DurableDelivery(Delivery):
-    """A delivery backed by an outbox row; the scheduler hands every attempt back to us."""
+    """A delivery backed by an outbox row; the engine's lanes hand every attempt back to us."""
 
     __slots__ = ("row_id", "using")
 
@@ -50,20 +49,20 @@ class DurableDelivery(Delivery):
         return True
 
 
-def accept_durable(delivery: Delivery) -> None:
-    """Insert the outbox row in the current transaction; try the delivery after commit.
+def write_row(delivery: Delivery) -> DurableDelivery | None:
+    """Insert the outbox row in the current transaction; the in-process attempt to make.
 
-    Raises what the database raises: a durable event that cannot be stored must fail
-    the transaction rather than commit without it.
+    ``None``: the row is left to the workers (a first delay in the schedule, or a full
+    queue). Raises what the database raises: a durable event that cannot be stored
+    must fail the transaction rather than commit without it.
     """
     from .store import build_row, insert
 
     using = delivery.event.using or DEFAULT_DB_ALIAS
     delay = first_delay()
-    engine = get_engine()
     # The in-process attempt is only the fast path: with a full queue (or a first
     # delay in the schedule) the row is left to the workers instead of being dropped.
-    inline = delay == 0 and counters.pending < engine.max_queue
+    inline = delay == 0 and counters.pending < get_engine().max_queue
     lease = float(conf.get("DURABLE_LEASE")) if inline else None
     row = build_row(delivery, timezone.now(), lease=lease, locked_by=_inline_owner(), delay=delay)
     insert(row, using)
@@ -71,16 +70,13 @@ def accept_durable(delivery: Delivery) -> None:
         if delivery.waiter is not None:  # async_receiver: nothing will happen in process
             note = "stored in the outbox; signalhooks_worker delivers it"
             delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
-        return
+        return None
     durable = DurableDelivery(
         delivery.event, delivery.target, delivery.owner, delivery.request, delivery.waiter
     )
     durable.row_id = row.pk
     durable.using = using
-    if transaction.get_connection(using).in_atomic_block:
-        transaction.on_commit(partial(engine.accept, durable), using=using, robust=True)
-    else:
-        engine.accept(durable)
+    return durable
 
 
 _owner: tuple[int, str] | None = None

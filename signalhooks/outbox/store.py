@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from ..delivery import Delivery
-from ..results import Attempt
+from ..engine.retry import Decision, decide
+from ..outcome.results import Attempt
+from ..targets.base import Delivery
 from .codec import encode, hook_key
 from .models import OutboxDelivery
-from .schedule import Decision, decide
 
 __all__ = [
     "ClaimedRow",

@@ -2,8 +2,8 @@
 
 One asyncio loop per worker process. Rows are claimed in short transactions with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease (:func:`~signalhooks.outbox.store.claim`),
-rebuilt into deliveries and run through the same :class:`~signalhooks.scheduler.Scheduler`,
-:class:`~signalhooks.clients.Clients` and ``Target.send`` as in-process delivery (timeouts,
+rebuilt into deliveries and run through the same :class:`~signalhooks.engine.lanes.Lanes`,
+:class:`~signalhooks.transports.pool.Clients` and ``Target.send`` as in-process delivery (timeouts,
 signing, batching, per-target limits). Every attempt comes back through
 ``Delivery.take_over``; outcomes are written in batches. Leases of rows still in hand
 are renewed every third of the lease, so only a dead (or wedged) worker loses its rows.
@@ -26,12 +26,13 @@ from typing import Any, TypeVar
 from django.db import connections
 
 from .. import conf
-from ..clients import Clients
-from ..delivery import Delivery
-from ..outcome import counters, report
-from ..results import Attempt
-from ..scheduler import Scheduler
-from .codec import HookRegistry, PayloadError, decode
+from ..engine.lanes import Lanes
+from ..exceptions import PayloadError
+from ..outcome.report import counters, report
+from ..outcome.results import Attempt
+from ..targets.base import Delivery
+from ..transports.pool import Clients
+from .codec import HookRegistry, decode
 from .store import claim, mark_dead, owner_id, record, renew
 
 __all__ = ["Worker"]
@@ -98,7 +99,7 @@ class Worker:
         """Work until :meth:`stop` (SIGTERM/SIGINT in the main thread); returns counts."""
         self._loop = asyncio.get_running_loop()
         self._db = ThreadPoolExecutor(1, thread_name_prefix="signalhooks-worker-db")
-        self._scheduler = Scheduler(Clients(), max_in_flight=self.concurrency)
+        self._lanes = Lanes(Clients(), max_in_flight=self.concurrency)
         handled = self._install_signal_handlers()
         helpers = [
             asyncio.create_task(self._record_loop()),
@@ -118,7 +119,7 @@ class Worker:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            await self._scheduler.aclose()
+            await self._lanes.aclose()
             await self._call(connections.close_all)
             self._db.shutdown()
         logger.info("signalhooks worker %s stopped: %s", self.id, self.stats)
@@ -172,7 +173,7 @@ class Worker:
             for delivery in deliveries:
                 self._in_hand[delivery.row_id] = delivery
                 counters.accept()
-                self._scheduler.enqueue(delivery)
+                self._lanes.enqueue(delivery)
             if claimed:
                 continue
             if self.once and not self._in_hand:

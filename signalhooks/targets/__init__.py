@@ -1,6 +1,6 @@
-"""Targets: the HTTP and SNS endpoints a hook delivers to."""
+"""Stage 4, deliver: where deliveries go, and the contract between them and the engine.
 
-from .http import HTTPRequest, HTTPTarget
-from .sns import SNS_MAX_BYTES, SNSMessage, SNSTarget
-
-__all__ = ["SNS_MAX_BYTES", "HTTPRequest", "HTTPTarget", "SNSMessage", "SNSTarget"]
+``base`` (the :class:`~signalhooks.targets.base.Delivery` unit of work and the
+``Target`` protocol), ``http`` (webhooks: requests, status classification),
+``sns`` (topics: messages, batching, FIFO) and ``signing`` (Standard Webhooks).
+"""

@@ -1,18 +1,104 @@
-"""What HTTP and SNS targets share: settings-backed timeout and retry policy."""
+"""The contract of delivery: a target, and the unit of work sent to it.
+
+A :class:`Delivery` (one event for one target) is what crosses from the hooks to
+the engine or the outbox and comes back with an outcome; every target meets the
+:class:`Target` protocol (a name, batching and concurrency, and ``send``).
+"""
 
 from __future__ import annotations
 
-from .. import conf
-from ..retry import RetryPolicy
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["TargetOptions"]
+from .. import conf
+from ..outcome.results import Attempt, DeliveryResult
+from ..snapshot.events import Event
+
+if TYPE_CHECKING:
+    from ..transports.pool import Clients
+
+__all__ = ["Delivery", "Target", "TargetOptions", "Waiter"]
+
+
+class Target(Protocol):
+    """Where deliveries go. One per hook; immutable configuration plus ``send``."""
+
+    #: Shown in logs and results; never contains secrets.
+    name: str
+    #: How many deliveries ``send`` accepts at once (SNS PublishBatch: 10).
+    batch_size: int
+    #: Concurrent ``send`` calls allowed, or ``None`` for the process-wide default.
+    max_in_flight: int | None
+
+    @property
+    def max_attempts(self) -> int | None:
+        """Attempts in process, or ``None`` for ``SIGNALHOOKS["MAX_ATTEMPTS"]``."""
+
+    async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
+        """Try every delivery of ``batch`` once; one :class:`Attempt` each, in order."""
+        ...
+
+
+class Waiter(Protocol):
+    """Whoever waits for a delivery's final outcome (``set_result`` is called once)."""
+
+    def set_result(self, result: DeliveryResult) -> None: ...
+
+
+class Delivery:
+    """An accepted event on its way to one target.
+
+    ``request`` holds what a hook rendered in the caller's thread when a subclass
+    overrides a payload method (``None`` means "render from the event").
+    """
+
+    __slots__ = ("accepted_at", "attempts", "event", "owner", "request", "target", "waiter")
+
+    def __init__(
+        self,
+        event: Event,
+        target: Target,
+        owner: object,
+        request: Any = None,
+        waiter: Waiter | None = None,
+    ) -> None:
+        self.event = event
+        self.target = target
+        self.owner = owner
+        self.request = request
+        self.waiter = waiter
+        self.attempts = 0
+        self.accepted_at = time.monotonic()
+
+    def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
+        """Called by the engine's lanes after each attempt; ``True`` takes the delivery away.
+
+        Durable deliveries (:mod:`signalhooks.outbox`) return ``True``: the outbox
+        records the attempt and reports the outcome itself, then calls ``done()``
+        (from any thread). A plain delivery stays with the engine's lanes (retries, report).
+        """
+        return False
+
+    def result(self, attempt: Attempt) -> DeliveryResult:
+        return DeliveryResult(
+            target=self.target.name,
+            event_id=self.event.id,
+            event=self.event.name,
+            ok=attempt.ok,
+            status=attempt.status,
+            error=attempt.error,
+            attempts=self.attempts,
+            duration=time.monotonic() - self.accepted_at,
+            response=attempt.response,
+        )
 
 
 class TargetOptions:
     """Per-hook overrides; ``None`` falls back to the ``SIGNALHOOKS`` setting at delivery time."""
 
-    #: ``True``: deliveries must arrive in accept order (SNS FIFO). The scheduler then
-    #: runs one send at a time for this target and retries at the front of its queue.
+    #: ``True``: deliveries must arrive in accept order (SNS FIFO). The engine then runs
+    #: one send at a time for this target and retries at the front of its queue.
     ordered: bool = False
 
     def __init__(
@@ -30,10 +116,6 @@ class TargetOptions:
     def timeout(self) -> float:
         return float(self._timeout if self._timeout is not None else conf.get("TIMEOUT"))
 
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_attempts=self._max_attempts or conf.get("MAX_ATTEMPTS"),
-            backoff=conf.get("RETRY_BACKOFF"),
-            backoff_max=conf.get("RETRY_BACKOFF_MAX"),
-            retry_after_max=conf.get("RETRY_AFTER_MAX"),
-        )
+    @property
+    def max_attempts(self) -> int | None:
+        return self._max_attempts

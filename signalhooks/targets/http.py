@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
-from ..delivery import Delivery
-from ..results import Attempt
-from ..retry import parse_retry_after
-from ..signing import Signer
-from ..transports.http import TransportError
-from .base import TargetOptions
+from ..exceptions import TransportError
+from ..outcome.results import Attempt
+from .base import Delivery, TargetOptions
+from .signing import Signer
 
 if TYPE_CHECKING:
-    from ..clients import Clients
+    from ..transports.pool import Clients
 
-__all__ = ["HTTPRequest", "HTTPTarget", "display_url", "is_retryable_status"]
+__all__ = [
+    "HTTPRequest",
+    "HTTPTarget",
+    "display_url",
+    "is_retryable_status",
+    "parse_retry_after",
+]
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
 
@@ -34,6 +40,22 @@ class HTTPRequest:
     body: bytes
     headers: Mapping[str, str]
     params: Mapping[str, str] | None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def is_retryable_status(status: int) -> bool:

@@ -5,7 +5,7 @@ when some entries failed; those with ``SenderFault=false`` are retried alone.
 
 FIFO topics (ARN ending ``.fifo``) get ``MessageGroupId`` and
 ``MessageDeduplicationId`` (the event id, so a retry of a publish that did
-succeed is dropped by SNS) and are *ordered*: the scheduler runs one batch at a
+succeed is dropped by SNS) and are *ordered*: the engine runs one batch at a
 time for them and puts retries back at the front of the queue, and batch chunks
 are published one after the other.
 """
@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 
-from ..delivery import Delivery
-from ..events import Event
-from ..results import Attempt
-from .base import TargetOptions
+from ..outcome.results import Attempt
+from ..snapshot.events import Event
+from .base import Delivery, TargetOptions
 
 if TYPE_CHECKING:
-    from ..clients import Clients
+    from ..transports.pool import Clients
 
 __all__ = [
     "AWS_REGION",
@@ -183,7 +182,7 @@ class SNSTarget(TargetOptions):
         self.client_key = (region, access_key, secret_key, endpoint_url)
         self.name = f"SNS {topic_arn}"
         self.message_body = message_body
-        # Read by the scheduler: one batch at a time, retries back at the front.
+        # Read by the engine's lanes: one batch at a time, retries back at the front.
         self.ordered = self.fifo
         if self.fifo:
             self.max_in_flight = 1

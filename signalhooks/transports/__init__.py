@@ -1,13 +1,7 @@
-"""Network clients. Each is created on the delivery loop, used only there, closed there."""
+"""Stage 4, deliver: network clients behind small interfaces.
 
-from .http import AiohttpTransport, HTTPResponse, HTTPTransport, HttpxTransport, TransportError
-from .sns import SNSClients
-
-__all__ = [
-    "AiohttpTransport",
-    "HTTPResponse",
-    "HTTPTransport",
-    "HttpxTransport",
-    "SNSClients",
-    "TransportError",
-]
+``http`` (aiohttp by default, httpx on request), ``sns`` (aiobotocore), ``pool`` (the
+set of clients one delivery loop owns), ``guard`` (the SSRF guard) and ``query``
+(AWS query bodies encoded once). Each client is created on the delivery loop, used
+only there, and closed there.
+"""

@@ -16,15 +16,9 @@ import socket
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from ..exceptions import BlockedAddressError
+
 __all__ = ["BlockedAddressError", "GuardedResolver", "blocked_reason", "check_host"]
-
-
-class BlockedAddressError(OSError):
-    """The target resolved to an address the SSRF guard refuses. Never retried.
-
-    An ``OSError`` so that aiohttp's connector wraps it like any resolution failure
-    (``ClientConnectorDNSError.os_error``) instead of treating it as a bug.
-    """
 
 
 def blocked_reason(address: str) -> str | None:

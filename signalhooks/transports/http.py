@@ -23,7 +23,8 @@ import httpx
 from django.core.exceptions import ImproperlyConfigured
 from yarl import URL
 
-from .guard import BlockedAddressError, GuardedResolver, check_host
+from ..exceptions import BlockedAddressError, TransportError
+from .guard import GuardedResolver, check_host
 
 __all__ = [
     "AiohttpTransport",
@@ -36,18 +37,6 @@ __all__ = [
 ]
 
 USER_AGENT = "signalhooks/1.0"
-
-
-class TransportError(Exception):
-    """The request got no HTTP answer (refused, reset, DNS, timeout).
-
-    Retryable, except when ``retryable=False`` (the SSRF guard refused the address:
-    trying again cannot help).
-    """
-
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)

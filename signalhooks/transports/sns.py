@@ -2,7 +2,7 @@
 
 A session costs ~100 ms and a client ~45 ms, so both are created once, on the
 delivery loop, and closed there. botocore's own retries are switched off: the
-scheduler retries (with the hook's policy) and releases its slot while waiting.
+engine retries (with the hook's policy) and releases its slot while waiting.
 """
 
 from __future__ import annotations

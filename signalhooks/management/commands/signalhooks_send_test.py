@@ -22,12 +22,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...delivery import Delivery
-from ...engine import get_engine
-from ...events import custom_event
-from ...hooks import SignalHook, all_hooks
-from ...results import DeliveryResult
-from ...wiring import connections, signal_index
+from ...engine.bridge import get_engine
+from ...hooks.base import SignalHook
+from ...hooks.wiring import connections, signal_index
+from ...outcome.results import DeliveryResult
+from ...registry import all_hooks
+from ...snapshot.events import custom_event
+from ...targets.base import Delivery
 
 __all__ = ["Command"]
 

@@ -1,11 +1,14 @@
-"""Constructor checks shared by the hooks: fail fast with ``ImproperlyConfigured``."""
+"""Constructor checks shared by the hooks: fail fast with ``ImproperlyConfigured``.
+
+Each names the option and shows the bad value (secrets excepted), so nothing a user
+can pass reaches the delivery loop.
+"""
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,9 +22,7 @@ __all__ = [
     "check_number",
     "check_optional_str",
     "check_url",
-    "field_names",
     "overrides",
-    "signal_name",
 ]
 
 
@@ -148,32 +149,3 @@ def check_limits(owner: str, timeout: Any, max_attempts: Any, max_in_flight: Any
     for name, value in (("max_attempts", max_attempts), ("max_in_flight", max_in_flight)):
         if value is not None:
             check_number(owner, name, value, integer=True, minimum=1)
-
-
-@functools.lru_cache(maxsize=64)
-def signal_name(signal: Any) -> str:
-    """``post_save``, or ``module.name`` where a custom signal is defined, for errors.
-
-    Django signals have no name, and a user reading "cannot serialize ..." needs to
-    know which of their signals sent it. The module scan costs a few ms: error path
-    only, once per signal.
-    """
-    from .wiring import signal_names
-
-    return signal_names().get(signal, repr(signal))
-
-
-def field_names(owner: str, option: str, value: object) -> tuple[str, ...] | None:
-    """A non-empty list of field-name strings as a tuple (``None`` stays ``None``)."""
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ImproperlyConfigured(
-            f"{owner}: {option}= must be a list of field names, not {value!r}"
-        )
-    names = tuple(value)
-    if not names or not all(isinstance(name, str) and name for name in names):
-        raise ImproperlyConfigured(
-            f"{owner}: {option}= must be a non-empty list of field names, not {value!r}"
-        )
-    return names

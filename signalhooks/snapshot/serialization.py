@@ -32,6 +32,8 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.encoding import is_protected_type
 
+from ..exceptions import SerializationError
+
 __all__ = [
     "InstanceValues",
     "SerializationError",
@@ -42,10 +44,6 @@ __all__ = [
     "explained",
     "serialize_instance",
 ]
-
-
-class SerializationError(ValueError):
-    """An instance or signal argument could not be turned into JSON."""
 
 
 _Plan = tuple[str, "Field[Any, Any]", tuple[tuple[str, "Field[Any, Any]"], ...]]

@@ -28,12 +28,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from . import conf
-from .clients import Clients
-from .delivery import Delivery
-from .outcome import counters, report
-from .results import Attempt
-from .scheduler import Scheduler
+from .. import conf
+from ..outcome.report import counters, report
+from ..outcome.results import Attempt
+from ..targets.base import Delivery
+from ..transports.pool import Clients
+from .lanes import Lanes
 
 __all__ = ["Engine", "aflush", "flush", "get_engine", "stats"]
 
@@ -58,7 +58,7 @@ class Engine:
         self._last_drop_log = 0.0
         self._drops_since_log = 0
         self.loop = asyncio.new_event_loop()
-        self.scheduler: Scheduler | None = None
+        self.lanes: Lanes | None = None
         self.closed = False  # set by shutdown(): later deliveries are dropped, not lost
         ready = threading.Event()
         self.thread = threading.Thread(
@@ -71,7 +71,7 @@ class Engine:
         asyncio.set_event_loop(self.loop)
 
         async def start() -> None:
-            self.scheduler = Scheduler(Clients())
+            self.lanes = Lanes(Clients())
 
         self.loop.run_until_complete(start())
         ready.set()
@@ -166,9 +166,9 @@ class Engine:
     def _drain(self) -> None:
         self._drain_timer = None
         inbox = self._inbox
-        assert self.scheduler is not None
+        assert self.lanes is not None
         while inbox:
-            self.scheduler.enqueue(inbox.popleft())
+            self.lanes.enqueue(inbox.popleft())
         if counters.pending or inbox:
             # Work in flight: keep polling the inbox every DRAIN_DELAY, so callers
             # need not wake the loop. Waking it is a write to its self-pipe, a system
@@ -189,9 +189,9 @@ class Engine:
             raise RuntimeError("signalhooks.flush() cannot be called on the delivery loop")
         if self.closed:  # shut down: nothing is pending, and the loop no longer runs
             return True
-        assert self.scheduler is not None
+        assert self.lanes is not None
         waiting = asyncio.run_coroutine_threadsafe(
-            self.scheduler.wait_finished(counters.accepted), self.loop
+            self.lanes.wait_finished(counters.accepted), self.loop
         )
         try:
             waiting.result(timeout)
@@ -203,9 +203,9 @@ class Engine:
     async def aflush(self, timeout: float | None) -> bool:
         if self.closed:
             return True
-        assert self.scheduler is not None
+        assert self.lanes is not None
         waiting = asyncio.run_coroutine_threadsafe(
-            self.scheduler.wait_finished(counters.accepted), self.loop
+            self.lanes.wait_finished(counters.accepted), self.loop
         )
         try:
             await asyncio.wait_for(asyncio.wrap_future(waiting), timeout)
@@ -225,8 +225,8 @@ class Engine:
                 counters.pending,
                 timeout,
             )
-        if self.scheduler is not None:
-            closing = asyncio.run_coroutine_threadsafe(self.scheduler.aclose(), self.loop)
+        if self.lanes is not None:
+            closing = asyncio.run_coroutine_threadsafe(self.lanes.aclose(), self.loop)
             try:
                 closing.result(5.0)
             except Exception:  # closing is best effort; the process is going away
@@ -285,7 +285,7 @@ def _at_exit() -> None:
 
 def _after_fork_in_child() -> None:
     global _engine, _engine_lock
-    from .outcome import reset_after_fork
+    from ..outcome.report import reset_after_fork
 
     # The parent's loop thread does not exist here; its exit hook (inherited) checks
     # the pid, so only the child's own engine is flushed at the child's exit.

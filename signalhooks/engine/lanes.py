@@ -19,13 +19,14 @@ import logging
 from collections import deque
 from concurrent.futures import InvalidStateError
 
-from . import conf
-from .clients import Clients
-from .delivery import Delivery, Target
-from .outcome import counters, report
-from .results import Attempt
+from .. import conf
+from ..outcome.report import counters, report
+from ..outcome.results import Attempt
+from ..targets.base import Delivery, Target
+from ..transports.pool import Clients
+from .retry import retry_policy
 
-__all__ = ["Scheduler"]
+__all__ = ["Lanes"]
 
 logger = logging.getLogger("signalhooks")
 
@@ -43,7 +44,7 @@ class _Lane:
         self.paused = False  # an ordered lane waiting out a retry delay
 
 
-class Scheduler:
+class Lanes:
     """Lives on the delivery loop; every method must be called from that loop."""
 
     def __init__(self, clients: Clients, max_in_flight: int | None = None) -> None:
@@ -160,7 +161,7 @@ class Scheduler:
             self._owned.discard(delivery)
             return None
         if not attempt.ok and attempt.retryable:
-            policy = delivery.target.retry_policy()
+            policy = retry_policy(delivery.target.max_attempts)
             delay = policy.delay(delivery.attempts, attempt.retry_after)
             if delay is not None:
                 counters.retry()

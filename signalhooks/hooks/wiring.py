@@ -8,6 +8,7 @@ more (~0.1 s in a large process) and is done only when the cheap scan misses.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 import types
@@ -24,6 +25,7 @@ __all__ = [
     "connections",
     "receiver_owners",
     "signal_index",
+    "signal_name",
     "signal_names",
 ]
 
@@ -142,3 +144,14 @@ def connections(hook: object, index: dict[int, list[Signal]] | None = None) -> l
                 name = names.get(signal, repr(signal))
                 out.append(Connection(signal, name, sender, receiver is not hook))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def signal_name(signal: Any) -> str:
+    """``post_save``, or ``module.name`` where a custom signal is defined, for errors.
+
+    Django signals have no name, and a user reading "cannot serialize ..." needs to
+    know which of their signals sent it. The module scan costs a few ms: error path
+    only, once per signal.
+    """
+    return signal_names().get(signal, repr(signal))

@@ -18,7 +18,7 @@ import threading
 import weakref
 from typing import Any
 
-from .results import DeliveryResult
+from ..outcome.results import DeliveryResult
 
 __all__ = ["LoopWaiter"]
 

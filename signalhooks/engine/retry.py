@@ -1,4 +1,16 @@
-"""The durable retry schedule: what an attempt's outcome does to its row (pure, no I/O)."""
+"""When the next attempt happens: pure arithmetic, no I/O.
+
+Two policies, one per way of delivering:
+
+* in process (:class:`RetryPolicy`): exponential backoff with full jitter, up to
+  ``max_attempts``; the engine's lanes park a retry with ``loop.call_later``, so a
+  waiting retry holds no concurrency slot (which a decorator-style retry library
+  such as tenacity cannot express);
+* durable (:func:`decide`): ``DURABLE_RETRY_SCHEDULE``, what one attempt's outcome
+  does to its outbox row (delivered, dead, or due again at a time).
+
+Both honour ``Retry-After`` (capped by ``RETRY_AFTER_MAX``).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +20,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .. import conf
-from ..results import Attempt
+from ..outcome.results import Attempt
 
-__all__ = ["Decision", "decide", "first_delay", "schedule"]
+__all__ = ["Decision", "RetryPolicy", "decide", "first_delay", "retry_policy", "schedule"]
+
+
+# -- in process ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by ``max_attempts``."""
+
+    max_attempts: int
+    backoff: float
+    backoff_max: float
+    retry_after_max: float
+
+    def delay(self, attempts_made: int, retry_after: float | None = None) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` to give up."""
+        if attempts_made >= self.max_attempts:
+            return None
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max)
+        ceiling = min(self.backoff_max, self.backoff * 2 ** (attempts_made - 1))
+        return random.uniform(0, ceiling)
+
+
+def retry_policy(max_attempts: int | None) -> RetryPolicy:
+    """The policy of a target whose ``max_attempts`` option is given (``None``: the setting)."""
+    return RetryPolicy(
+        max_attempts=max_attempts or conf.get("MAX_ATTEMPTS"),
+        backoff=conf.get("RETRY_BACKOFF"),
+        backoff_max=conf.get("RETRY_BACKOFF_MAX"),
+        retry_after_max=conf.get("RETRY_AFTER_MAX"),
+    )
+
+
+# -- durable ------------------------------------------------------------------------
 
 #: Each delay is spread by +-10% so that rows that failed together do not retry together.
 JITTER = 0.1

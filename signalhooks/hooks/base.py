@@ -10,31 +10,26 @@ from __future__ import annotations
 
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
-from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Model
 
-from . import conf
-from .atomic import in_atomic_block
+from .. import registry
+from ..accept.route import accept, accept_awaited, route_for
+from ..engine.handoff import LoopWaiter
+from ..outcome.report import report_rejected
+from ..outcome.results import DeliveryResult
+from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
+from ..snapshot.events import Event
+from ..snapshot.payload import InstanceSerializer, PayloadOptions
+from ..targets.base import Delivery, Target, Waiter
 from .conditions import Conditions, Predicate
-from .delivery import Delivery, Target, Waiter
-from .engine import get_engine
-from .events import Event
-from .handoff import LoopWaiter
-from .outbox.inline import accept_durable
-from .outcome import report_rejected
-from .payload import InstanceSerializer, PayloadOptions
-from .results import DeliveryResult
-from .snapshots import Dispatch, join_dispatch, loop_tick
-from .validation import signal_name
+from .wiring import signal_name
 
-__all__ = ["EventName", "HookOptions", "SignalHook", "all_hooks", "rendered_event"]
+__all__ = ["EventName", "HookOptions", "SignalHook", "rendered_event"]
 
 EventName = str | Callable[[Mapping[str, Any]], str]
 
@@ -50,13 +45,6 @@ class HookOptions(TypedDict, total=False):
     when_changed: list[str] | None
 
 
-_hooks: weakref.WeakSet[SignalHook] = weakref.WeakSet()
-# Django connects receivers weakly by default, so the seed's inline
-# ``post_save.connect(HTTPSignalHook(...))`` would be collected at once. Hooks are
-# configuration objects that live as long as the process: keep them alive here.
-_keepalive: list[SignalHook] = []
-
-
 # (instance, event) being rendered in this thread. The 0.1.1 payload methods only get
 # (instance, created), so an override calling super() on post_delete would otherwise
 # rebuild the event as "<Model>:signal", with a new snapshot and event id.
@@ -66,24 +54,6 @@ _rendering = threading.local()
 def rendered_event(instance: Model) -> Event | None:
     current = getattr(_rendering, "current", None)
     return current[1] if current is not None and current[0] is instance else None
-
-
-# Where the deliveries of one dispatch go is decided once, by its first hook: whether
-# outbox rows are the default, whether the caller is inside atomic() (which cannot
-# change between the hooks of a dispatch) and the engine. On cold caches every call a
-# further hook saves counts in save() (docs: caller cost).
-_Route = tuple[bool, "str | None", Callable[[Delivery], bool]]
-
-
-def _route(event: Event) -> _Route:
-    using = event.using or DEFAULT_DB_ALIAS
-    atomic_using = using if in_atomic_block(using) else None
-    return (conf.get("DURABLE"), atomic_using, get_engine().accept)
-
-
-def all_hooks() -> list[SignalHook]:
-    """Every hook created in this process (used by system checks and the outbox)."""
-    return list(_hooks)
 
 
 class SignalHook:
@@ -120,6 +90,11 @@ class SignalHook:
     """
 
     target: Target
+    #: The name outbox rows record for hooks of this class (read from the class itself,
+    #: not inherited). Built-in hooks are ``"http"`` and ``"sns"``; set one on a custom
+    #: durable hook class (e.g. ``"myapp.tenant"``) so that moving or renaming the class
+    #: never strands a pending row. Without it, rows record ``module.QualName``.
+    stored_name: ClassVar[str | None] = None
     #: ``True``: write each delivery to the outbox table in the caller's transaction
     #: (at-least-once, survives crashes; needs ``signalhooks_worker``). ``None``:
     #: follow ``SIGNALHOOKS["DURABLE"]``. See :mod:`signalhooks.outbox`.
@@ -156,8 +131,7 @@ class SignalHook:
         # Signal.send_robust() logs failures through receiver.__qualname__, which
         # instances lack by default.
         self.__qualname__ = f"{type(self).__qualname__}({self.target.name})"
-        _hooks.add(self)
-        _keepalive.append(self)
+        registry.add(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.target.name}>"
@@ -173,14 +147,8 @@ class SignalHook:
             return
         route = dispatch.route
         if route is None:
-            route = dispatch.route = _route(delivery.event)
-        durable_default, atomic_using, accept = route
-        if self.durable or (self.durable is None and durable_default):
-            accept_durable(delivery)  # the outbox row joins the caller's transaction
-        elif atomic_using is not None:
-            transaction.on_commit(partial(accept, delivery), using=atomic_using, robust=True)
-        else:
-            accept(delivery)
+            route = dispatch.route = route_for(delivery.event)
+        accept(delivery, self.durable, route)
 
     # -- async receiver ----------------------------------------------------------
 
@@ -203,10 +171,7 @@ class SignalHook:
             delivery = await sync_to_async(self._prepare)(dispatch, waiter)
         if delivery is None:
             return waiter.future.result()  # settled synchronously, on this loop
-        if self.durable or (self.durable is None and conf.get("DURABLE")):
-            await sync_to_async(accept_durable)(delivery)  # the ORM, off this loop
-        else:
-            get_engine().accept_from_loop(delivery)
+        await accept_awaited(delivery, self.durable)
         return await waiter.future
 
     # -- building deliveries -------------------------------------------------------

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import conf
-from .transports.http import (
+from .. import conf
+from .http import (
     AiohttpTransport,
     BoundSSLTransport,
     HTTPTransport,
     HttpxTransport,
     default_httpx_client,
 )
-from .transports.sns import ClientKey, SNSClients
+from .sns import ClientKey, SNSClients
 
 __all__ = ["Clients"]
 

@@ -2,8 +2,8 @@
 serializer, natural keys.
 
 A hook with none of these options uses the default snapshot, shared by every hook
-of the same ``post_save`` / ``post_delete`` dispatch (see :class:`signalhooks.snapshots.Dispatch`).
-A hook with options serializes for itself.
+of one dispatch (see :class:`~signalhooks.snapshot.dispatch.Dispatch`). A hook with
+options serializes for itself, with the dispatch's event id.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
-from .serialization import SerializationError, serialize_instance
-from .validation import field_names
+from ..exceptions import SerializationError
+from .serialization import serialize_instance
 
-__all__ = ["InstanceSerializer", "PayloadOptions"]
+__all__ = ["InstanceSerializer", "PayloadOptions", "field_names"]
 
 #: ``serializer=``: the instance in, JSON text (used verbatim) or a dict (encoded) out.
 InstanceSerializer = Callable[[Model], str | dict[str, Any]]
@@ -124,3 +124,19 @@ class PayloadOptions:
             raise SerializationError(
                 f"serializer= result for {label} is not JSON-serializable: {exc}"
             ) from exc
+
+
+def field_names(owner: str, option: str, value: object) -> tuple[str, ...] | None:
+    """A non-empty list of field-name strings as a tuple (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ImproperlyConfigured(
+            f"{owner}: {option}= must be a list of field names, not {value!r}"
+        )
+    names = tuple(value)
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise ImproperlyConfigured(
+            f"{owner}: {option}= must be a non-empty list of field names, not {value!r}"
+        )
+    return names

@@ -9,7 +9,7 @@ exactly the models that have a watched field, so other models pay nothing.
 After a save, the first decision refreshes the stored values (only the saved ones
 when ``update_fields`` was given); every hook of the same save sees the same
 answer: the decision is kept with the serial number of the dispatch
-(:class:`signalhooks.snapshots.Dispatch`) it was made in.
+(:class:`signalhooks.snapshot.dispatch.Dispatch`) it was made in.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
 from django.db.models.signals import class_prepared, post_init
 
-from .validation import field_names
+from ..snapshot.payload import field_names
 
 __all__ = ["Conditions", "Predicate"]
 

@@ -9,7 +9,7 @@ __all__ = ["Attempt", "DeliveryResult"]
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """The result of one try at one target (internal currency of the scheduler)."""
+    """The result of one try at one target (internal currency of the engine's lanes)."""
 
     ok: bool
     retryable: bool = False

@@ -1,6 +1,6 @@
 """Outcome reporting: counters, one log line per final outcome, outcome signals.
 
-The scheduler calls :func:`report` on the delivery loop. Logging is cheap when
+The engine's lanes call :func:`report` on the delivery loop. Logging is cheap when
 disabled; Django signals are handed to a separate thread only when somebody
 listens, because user receivers may block or use the ORM (which Django forbids
 on a thread that runs an event loop).
@@ -14,8 +14,8 @@ import queue
 import threading
 from typing import Any
 
+from ..signals import delivery_failed, delivery_succeeded
 from .results import DeliveryResult
-from .signals import delivery_failed, delivery_succeeded
 
 __all__ = ["Counters", "counters", "report", "report_rejected"]
 

@@ -1,0 +1,131 @@
+"""``HTTPSignalHook``: a JSON body POSTed (or PUT/PATCHed) to a URL when the signal fires."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Mapping
+from typing import Any, Unpack
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
+
+from ..snapshot.events import Event
+from ..targets.http import HTTPRequest, HTTPTarget
+from ..targets.signing import Signer
+from ..transports.http import check_http_client
+from .base import EventName, HookOptions, SignalHook
+from .options import check_durable, check_headers, check_limits, check_url, overrides
+
+__all__ = ["HTTPSignalHook"]
+
+
+class HTTPSignalHook(SignalHook):
+    """POST (or PUT/PATCH) a JSON body to ``request_url`` whenever the signal fires.
+
+    Body: ``{"Event", "InstanceId", "Instance", "EventId", "Timestamp"}`` for model
+    signals; ``{"Event", "EventId", "Timestamp", "Data"}`` for other signals.
+
+    Options, besides those of :class:`SignalHook` (``event``, ``fields``, ``exclude``,
+    ``serializer``, ``use_natural_keys``, ``when``, ``when_changed``):
+
+    ``secret`` (default ``None``: unsigned)
+        A Standard Webhooks secret ``"whsec_<base64 key>"``, or a list of them while
+        rotating keys. Every attempt then carries ``webhook-id`` (the event id, the
+        same on retries), ``webhook-timestamp`` (unix seconds of the attempt) and
+        ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` per secret, space-separated);
+        receivers verify with e.g. ``standardwebhooks.Webhook(secret).verify(body,
+        headers)``. Malformed secrets raise ``ImproperlyConfigured`` (without echoing
+        them); secrets never appear in ``repr()``, logs or results.
+    ``ssl_context`` (default ``None``: system CA store, certificates verified)
+        An ``ssl.SSLContext`` for a private CA or a client certificate, e.g.
+        ``ctx = ssl.create_default_context(cafile="ca.pem");
+        ctx.load_cert_chain("client.pem", "client.key")``. With your own
+        ``http_client``, configure ``verify=``/``cert=`` on it instead.
+    ``headers``, ``timeout``, ``max_attempts``, ``max_in_flight``, ``http_client``
+        Extra request headers; per-hook overrides of the ``SIGNALHOOKS`` settings; an
+        ``httpx.AsyncClient`` (or a factory) to send with instead of the built-in pool.
+
+    Redirects are never followed (a 3xx is a failed delivery, not retried); at most
+    ``SIGNALHOOKS["RESPONSE_BODY_LIMIT"]`` bytes of a response are read;
+    ``SIGNALHOOKS["BLOCK_PRIVATE_ADDRESSES"] = True`` refuses targets that resolve to
+    loopback, private, link-local or cloud-metadata addresses (not retried).
+    """
+
+    target: HTTPTarget
+    stored_name = "http"
+
+    def __init__(
+        self,
+        request_url: str,
+        request_method: str = "post",
+        *,
+        headers: Mapping[str, str] | None = None,
+        event: EventName | None = None,
+        timeout: float | None = None,
+        max_attempts: int | None = None,
+        max_in_flight: int | None = None,
+        http_client: Any = None,
+        secret: str | list[str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        durable: bool | None = None,
+        **options: Unpack[HookOptions],
+    ) -> None:
+        owner = type(self).__name__
+        self.durable = check_durable(owner, durable)
+        check_url(owner, request_url)
+        method = request_method.upper() if isinstance(request_method, str) else ""
+        if method not in ("POST", "PUT", "PATCH"):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: request_method={request_method!r} cannot carry the "
+                "JSON body; use POST, PUT or PATCH"
+            )
+        check_limits(owner, timeout, max_attempts, max_in_flight)
+        check_http_client(owner, http_client)
+        signer = None if secret is None else Signer(secret, owner)
+        self.request_url = request_url
+        self.request_method = method.lower()
+        self.target = HTTPTarget(
+            request_url,
+            method,
+            headers=check_headers(owner, headers),
+            http_client=http_client,
+            signer=signer,
+            ssl_context=ssl_context,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_in_flight=max_in_flight,
+        )
+        self._renders = overrides(
+            self, HTTPSignalHook, "get_request_payload", "get_request_url_headers"
+        ) or overrides(self, HTTPSignalHook, "get_request_url_params")
+        super().__init__(event=event, **options)
+
+    # Extension points kept from 0.1.1; called in the caller's thread when overridden.
+
+    def get_request_url_params(self) -> dict[str, str]:
+        return {}
+
+    def get_request_url_headers(self) -> dict[str, str]:
+        return dict(self.target.headers)
+
+    def get_request_payload(
+        self, instance: Model | None = None, created: bool | None = None
+    ) -> dict[str, Any]:
+        if instance is None:
+            return {}
+        return dict(self.event_for(instance, created).seed_fields())
+
+    def render(self, event: Event, kwargs: Mapping[str, Any]) -> HTTPRequest | None:
+        if not self._renders:
+            return None
+        payload = self.get_request_payload(
+            instance=kwargs.get("instance"), created=kwargs.get("created")
+        )
+        if not overrides(self, HTTPSignalHook, "get_request_payload"):
+            return HTTPRequest(
+                event.json_body, self.get_request_url_headers(), self.get_request_url_params()
+            )
+        body = json.dumps(payload, ensure_ascii=False, cls=DjangoJSONEncoder).encode()
+        return HTTPRequest(body, self.get_request_url_headers(), self.get_request_url_params())

@@ -1,0 +1,6 @@
+"""Stage 2, event snapshot: what happened, frozen in the caller's thread at signal time.
+
+``events`` (the :class:`~signalhooks.Event`), ``dispatch`` (one event per signal
+dispatch, shared by its hooks), ``serialization`` (instances and arguments to JSON as
+Django writes it) and ``payload`` (a hook's ``fields=``/``exclude=``/``serializer=``).
+"""
