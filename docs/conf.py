@@ -40,37 +40,3 @@ autodoc_default_options = {"show-inheritance": False}
 
 html_theme = "furo"
 html_title = f"signalhooks {release}"
-
-
-def _join_wrapped_terms(app, what, name, obj, options, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """Join a definition-list term that wraps onto further lines in a docstring.
-
-    reStructuredText wants a term on one line. A docstring whose term (an option name
-    and its default) wraps before its indented definition is otherwise an "Unexpected
-    indentation" error, which ``-W`` turns into a failed build. Only such lines are
-    joined: a paragraph directly followed by an indented line is always that error.
-    """
-
-    def indent(line: str) -> int:
-        return len(line) - len(line.lstrip())
-
-    i = 0
-    while i < len(lines):
-        first = lines[i]
-        starts = first.strip() and (
-            i == 0 or not lines[i - 1].strip() or indent(lines[i - 1]) > indent(first)
-        )
-        end = i + 1
-        while starts and end < len(lines) and lines[end].strip():
-            if indent(lines[end]) != indent(first):
-                break
-            end += 1
-        wraps = end - i > 1 and end < len(lines) and indent(lines[end]) > indent(first)
-        if starts and wraps:
-            joined = " ".join(line.strip() for line in lines[i:end])
-            lines[i:end] = [" " * indent(first) + joined]
-        i += 1
-
-
-def setup(app):  # type: ignore[no-untyped-def]
-    app.connect("autodoc-process-docstring", _join_wrapped_terms)

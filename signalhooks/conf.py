@@ -39,6 +39,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     # Durable deliveries: delay before attempt 1, 2, ... (Svix's schedule); then dead.
     "DURABLE_RETRY_SCHEDULE": (0, 5, 300, 1800, 7200, 18000, 36000, 36000),
     "DURABLE_LEASE": 60.0,  # seconds a claimed outbox row stays reserved (renewed by workers)
+    # Dump instances with signalhooks' own field walk (same bytes as Django's serializer,
+    # deferred to the delivery thread); False: Django's serializer, at signal time.
+    "FAST_SERIALIZER": True,
 }
 
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -57,6 +60,7 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "BLOCK_PRIVATE_ADDRESSES": (bool,),
     "DURABLE_RETRY_SCHEDULE": (list, tuple),
     "DURABLE_LEASE": (int, float),
+    "FAST_SERIALIZER": (bool,),
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
 _MINIMUM: Final[dict[str, float]] = {

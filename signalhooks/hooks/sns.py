@@ -39,8 +39,8 @@ class SNSSignalHook(SignalHook):
         (``Instance`` base64, ``Data`` an object), with only ``Event``, ``InstanceId``,
         ``EventId`` and ``Timestamp`` as attributes. For subscribers that get no
         attributes (raw HTTP/HTTPS, Firehose) and for instances too large to fit twice.
-    ``message_group_id`` (FIFO topics only; default ``"app_label.Model:pk"`` for model
-    events, the event name otherwise)
+    ``message_group_id`` (FIFO topics only)
+        Default ``"app_label.Model:pk"`` for model events, the event name otherwise.
         A string, or a callable taking the :class:`~signalhooks.Event`. Topics whose
         ARN ends in ``.fifo`` also get ``MessageDeduplicationId`` = the event id, and
         are delivered in order: one batch at a time, a retry before anything newer

@@ -5,10 +5,14 @@ progress bar and walks generic hooks for each object; for the one object of a
 signal that set-up was about half of the serialization cost, which is most of
 what ``save()`` pays with hooks connected. :func:`dump_instance` does the same
 walk with a field plan cached per model and returns exactly
-what ``PythonSerializer().serialize([obj])[0]`` returns (tests/test_payload.py
-compares the JSON text byte for byte on Django 5.2 and 6.1). Anything unusual —
-serialized many-to-many fields (they need queries), a composite primary key,
-options such as ``fields=`` or natural keys — goes through Django's serializer.
+what ``PythonSerializer().serialize([obj])[0]`` returns (the tests compare the JSON
+text byte for byte on every supported Django version). Anything unusual — serialized
+many-to-many fields (they need queries), a composite primary key, options such as
+``fields=`` or natural keys — goes through Django's serializer.
+
+This fast path reads Django internals (field descriptors, ``value_to_string``), which
+a Django release could change: ``SIGNALHOOKS["FAST_SERIALIZER"] = False`` sends
+everything through Django's own serializer, at signal time.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.encoding import is_protected_type
 
+from .. import conf
 from ..exceptions import SerializationError
 
 __all__ = [
@@ -144,7 +149,7 @@ def copy_values(instance: Model) -> InstanceValues | None:
     ``save()``'s thread, where the hook reports it.
     """
     plan = _copy_plan(type(instance))
-    if plan is None:
+    if plan is None or not conf.get("FAST_SERIALIZER"):
         return None
     plain_names, other_names = plan
     get = instance.__dict__.__getitem__
@@ -160,7 +165,7 @@ def copy_values(instance: Model) -> InstanceValues | None:
 
 def dump_instance(instance: Model) -> dict[str, Any]:
     """``{"model": ..., "pk": ..., "fields": {...}}`` for ``instance``, as Django dumps it."""
-    plan = _plan(type(instance))
+    plan = _plan(type(instance)) if conf.get("FAST_SERIALIZER") else None
     if plan is None:
         [obj] = PythonSerializer().serialize([instance])
         return obj  # type: ignore[no-any-return]

@@ -223,3 +223,36 @@ def test_bad_rows_are_buried_with_a_reason_and_the_worker_goes_on():
             by_id[orphan].last_error
         )
         assert sink.ids == [good]
+
+
+def test_a_row_written_in_format_1_is_delivered_by_todays_worker(http):
+    """Rows stored by the format-1 code (module paths) still decode, find their hook and send."""
+    import json
+    from pathlib import Path
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from standardwebhooks.webhooks import Webhook
+
+    stored = json.loads((Path(__file__).parents[1] / "fixtures" / "format1_rows.json").read_text())
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    # The same configuration as the hook that wrote the row, at today's receiver address.
+    hook = HTTPSignalHook(
+        http.url("/legacy"), headers={"X-Legacy": "1"}, secret=secret, durable=True
+    )
+    rows.create(
+        event_id="0b6f3c0e-1111-4222-8333-444455556666",
+        event_name="testapp.Pizza:created",
+        hook_key=stored["http_key"],
+        target=hook.target.name,
+        payload=stored["plain"],
+        next_attempt_at=timezone.now(),
+    )
+    call_command("signalhooks_worker", "--once", "--database", "pg")
+    assert rows.get().status == "delivered"
+    [request] = http.requests("/legacy")
+    body = request.json()
+    assert body["EventId"] == "0b6f3c0e-1111-4222-8333-444455556666"
+    assert body["Event"] == "testapp.Pizza:created" and body["InstanceId"] == "7"
+    assert request.headers["X-Legacy"] == "1"
+    Webhook(secret).verify(request.body, dict(request.headers))

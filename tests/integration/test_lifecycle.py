@@ -23,7 +23,7 @@ from signalhooks.testing import reset_engine
 from tests.helpers import decode_instance, fresh_engine, outcomes, unique_path
 from tests.testapp.models import Pizza
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_stats_has_the_documented_counters():

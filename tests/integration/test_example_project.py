@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SHOP = Path(__file__).resolve().parent.parent / "examples" / "asgi_shop"
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "asgi_shop"
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from email.utils import formatdate
-
 import pytest
 from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 import signalhooks
-from signalhooks.engine.retry import RetryPolicy
 from signalhooks.hooks import HTTPSignalHook
-from signalhooks.targets.http import is_retryable_status, parse_retry_after
 from tests.helpers import outcomes, unique_path
 from tests.testapp.models import Pizza
 
@@ -62,34 +57,3 @@ def test_timeouts_are_retried_with_the_same_event_id(http, connect):
     assert (result.ok, result.attempts, result.error) == (False, 2, "timed out after 0.1s")
     first, second = http.requests(path)
     assert first.json()["EventId"] == second.json()["EventId"] == result.event_id
-
-
-@pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
-def test_transient_statuses_are_retryable(status):
-    assert is_retryable_status(status)
-
-
-@pytest.mark.parametrize("status", [301, 400, 401, 403, 404, 409, 410, 422])
-def test_other_statuses_are_final(status):
-    assert not is_retryable_status(status)
-
-
-def test_backoff_is_exponential_with_full_jitter_and_bounded():
-    policy = RetryPolicy(max_attempts=4, backoff=0.5, backoff_max=1.5, retry_after_max=10.0)
-    for attempts_made, ceiling in ((1, 0.5), (2, 1.0), (3, 1.5)):
-        delays = [policy.delay(attempts_made) for _ in range(200)]
-        assert all(d is not None and 0 <= d <= ceiling for d in delays)
-        assert max(d for d in delays if d is not None) > ceiling / 2  # jitter spans the range
-    assert policy.delay(4) is None  # attempts exhausted
-    assert policy.delay(1, retry_after=3.0) == 3.0
-    assert policy.delay(1, retry_after=99.0) == 10.0  # capped by RETRY_AFTER_MAX
-
-
-def test_retry_after_parses_seconds_and_http_dates():
-    assert parse_retry_after("2") == 2.0
-    assert parse_retry_after(" 0.5 ") == 0.5
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("soon") is None
-    in_ten = parse_retry_after(formatdate(time.time() + 10, usegmt=True))
-    assert in_ten is not None and 8 <= in_ten <= 10
-    assert parse_retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0
