@@ -4,7 +4,7 @@ Why a moto *server* (not ``mock_aws``): the library talks to SNS through aioboto
 real HTTP from its own event loop/thread; an in-process patch of botocore would not see
 those calls. ``ThreadedMotoServer`` is a werkzeug server in a daemon thread.
 
-Facts checked against moto 5.2.5 (see ``tests/test_aws_fixtures.py``):
+Facts checked against moto 5.2.5 (see ``tests/integration/test_aws_fixtures.py``):
 
 * ``ThreadedMotoServer(ip_address="127.0.0.1", port=0)`` binds an ephemeral port; the
   real one comes from ``server.get_host_and_port()`` (only valid after ``start()``).

@@ -128,6 +128,10 @@ class SignalHook:
                 f"taking the signal's kwargs, not {event!r}"
             )
         self.event_name = event
+        #: No option that needs _prepare: the hook takes the dispatch's shared event.
+        self._plain = not (
+            self._renders or self.conditions.active or event is not None or self._serialize
+        )
         # Signal.send_robust() logs failures through receiver.__qualname__, which
         # instances lack by default.
         self.__qualname__ = f"{type(self).__qualname__}({self.target.name})"
@@ -142,9 +146,20 @@ class SignalHook:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
         # The sending frame (Signal.send's loop over receivers) marks the dispatch.
         dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
-        delivery = self._prepare(dispatch)
-        if delivery is None:
-            return
+        if self._plain:  # default options: the dispatch's shared event, without _prepare
+            event = dispatch.default_event
+            if event is None:
+                try:
+                    event = dispatch.event(None)
+                except Exception as exc:  # never raise into save(): report and count instead
+                    self._reject(signal, kwargs, exc)
+                    return
+            delivery = Delivery(event, self.target, self)
+        else:
+            prepared = self._prepare(dispatch)
+            if prepared is None:
+                return
+            delivery = prepared
         route = dispatch.route
         if route is None:
             route = dispatch.route = route_for(delivery.event)

@@ -10,9 +10,11 @@ Django says nothing when a dispatch starts or ends, so a hook call joins the las
 dispatch of its thread when it is certainly the same one: called from the same place
 (the sending frame; for ``async_receiver``, the same loop iteration, in which
 ``asend`` starts all of its receivers), with the same signal, sender and keyword
-argument objects, the signal's receivers unchanged, and this hook not yet called in
-it. A hook called twice starts a new dispatch, so a second ``save()`` of an instance
-changed in between is snapshotted afresh even when every argument is the same object.
+argument objects, and this hook not yet called in it. A hook called twice starts a new
+dispatch, so a second ``save()`` of an instance changed in between is snapshotted
+afresh even when every argument is the same object. (Not caught: two dispatches from
+the same place with the same argument objects, between which every hook of the first
+was disconnected and only new ones connected; the second would join the first.)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from operator import is_
 from typing import Any
 
 from django.db.models import Model
@@ -43,18 +46,18 @@ class Dispatch:
 
     __slots__ = (
         "_data",
-        "_default",
         "_extra",
+        "default_event",
         "id",
         "kwargs",
         "marker",
-        "receivers",
         "route",
         "seen",
         "sender",
         "serial",
         "signal",
         "timestamp",
+        "values",
     )
 
     def __init__(
@@ -68,8 +71,8 @@ class Dispatch:
         self.signal = signal
         self.sender = sender
         self.kwargs = kwargs
+        self.values = tuple(kwargs.values())
         self.marker = marker
-        self.receivers = _receiver_count(signal)
         self.seen = {first}
         #: Increases with every dispatch: ``when_changed`` computes changes once per save.
         self.serial = next(_serials)
@@ -77,7 +80,8 @@ class Dispatch:
         self.timestamp = time.time()
         #: Where this dispatch's deliveries go, decided by its first hook (see hooks).
         self.route: Any = None
-        self._default: Event | None = None
+        #: The event of hooks with default options, once one of them has asked.
+        self.default_event: Event | None = None
         self._data: Any = _UNSET
         self._extra: Any = _UNSET
 
@@ -87,13 +91,20 @@ class Dispatch:
         ``serialize`` replaces the default serialization of the instance (a hook's
         payload options); the default snapshot is built once and shared.
         """
+        if serialize is not None:
+            instance = self.kwargs.get("instance")
+            assert isinstance(instance, Model)  # hooks pass serialize for model events only
+            event = self._model_event(instance, InstanceJSON(serialize(instance)))
+        else:
+            event = self.default_event or self._default()
+        if name is not None and name != event.name:
+            event = replace(event, name=name)  # same id, same snapshot
+        return event
+
+    def _default(self) -> Event:
         instance = self.kwargs.get("instance")
         if not isinstance(instance, Model):
-            return Event(name or "signal", self.id, self.timestamp, data_json=self._data_json())
-        if serialize is not None:
-            event = self._model_event(instance, InstanceJSON(serialize(instance)))
-        elif self._default is not None:
-            event = self._default
+            event = Event("signal", self.id, self.timestamp, data_json=self._data_json())
         else:
             values = copy_values(instance)
             text = (
@@ -101,9 +112,8 @@ class Dispatch:
                 if values is not None
                 else InstanceJSON(serialize_instance(instance))
             )
-            event = self._default = self._model_event(instance, text)
-        if name is not None and name != event.name:
-            event = replace(event, name=name)  # same id, same snapshot
+            event = self._model_event(instance, text)
+        self.default_event = event
         return event
 
     def _model_event(self, instance: Model, text: InstanceJSON) -> Event:
@@ -138,11 +148,6 @@ class Dispatch:
         return text
 
 
-def _receiver_count(signal: object) -> int:
-    receivers = getattr(signal, "receivers", None)
-    return len(receivers) if isinstance(receivers, list) else 0
-
-
 def join_dispatch(
     hook: object, signal: object, sender: object, kwargs: Mapping[str, Any], marker: object
 ) -> Dispatch:
@@ -155,20 +160,13 @@ def join_dispatch(
         and last.signal is signal
         and last.sender is sender
         and key not in last.seen
-        and _same_objects(last.kwargs, kwargs)
-        and last.receivers == _receiver_count(signal)
+        and len(kwargs) == len(last.values)
+        and all(map(is_, last.values, kwargs.values()))
     ):
         last.seen.add(key)
         return last
     last = _local.last = Dispatch(signal, sender, kwargs, marker, key)
     return last
-
-
-def _same_objects(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    if len(a) != len(b):
-        return False
-    get = b.get
-    return all(get(key, _UNSET) is value for key, value in a.items())
 
 
 def loop_tick() -> object:

@@ -184,7 +184,7 @@ def serialize_instance(instance: Model, fields: list[str] | None = None, **optio
     """
     # What serializers.serialize("json", [instance]) writes for the one object is
     # the Python serializer's dict plus json.dump(cls=DjangoJSONEncoder,
-    # ensure_ascii=False); tests/test_payload.py compares the two byte for byte.
+    # ensure_ascii=False); tests/unit/test_serialization.py compares the two byte for byte.
     with explained(instance, options):
         if fields is None and not options:
             return encode(dump_instance(instance))

@@ -7,7 +7,7 @@ doing it twice per request (once to build the body, once to sign it): the base64
 time in Python. This module encodes once, with ``str.translate`` (C speed), and
 hands botocore a ready string, which it then uses as is for both purposes.
 The output is byte-for-byte what ``urlencode(params, doseq=True)`` produces
-(tests/test_sns_query_body.py compares them).
+(tests/unit/test_sns_query_body.py compares them).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from signalhooks.hooks import HTTPSignalHook
 from tests.helpers import decode_instance, outcomes, unique_path
 from tests.testapp.models import Pizza
 
-#: Module level, so errors can name it: ``tests.test_custom_signals.order_placed``.
+#: Module level, so errors can name it: ``tests.integration.test_custom_signals.order_placed``.
 order_placed = Signal()
 pizza_baked = Signal()
 
@@ -75,7 +75,7 @@ def test_unserializable_kwarg_is_reported_never_raised(http, connect, caplog):
     assert responses == [(hook, None)]
     assert not result.ok and result.attempts == 0
     assert seen.signalled(hook) == [False]
-    for part in (repr(hook), "tests.test_custom_signals.order_placed", "'blob'"):
+    for part in (repr(hook), "tests.integration.test_custom_signals.order_placed", "'blob'"):
         assert part in result.error, result.error
     assert any(result.error in r.getMessage() for r in caplog.records if r.name == "signalhooks")
     after = signalhooks.stats()
@@ -103,7 +103,7 @@ def test_sync_hook_called_from_an_event_loop_does_not_raise(http, connect):
     assert responses == [(hook, None)]
     assert not result.ok
     assert "SynchronousOnlyOperation" in result.error
-    assert "tests.test_custom_signals.pizza_baked" in result.error
+    assert "tests.integration.test_custom_signals.pizza_baked" in result.error
 
 
 def test_sync_sends_inside_an_event_loop_each_snapshot_the_instance(http, connect):

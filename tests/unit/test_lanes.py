@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from signalhooks.engine.lanes import Lanes
+from signalhooks.outcome.report import counters
 from signalhooks.outcome.results import Attempt, DeliveryResult
 from signalhooks.snapshot.events import Event
 from signalhooks.targets.base import Delivery
@@ -78,6 +79,7 @@ def in_loop(test: Any) -> Any:
 
 def deliver(lanes: Lanes, target: GatedTarget, count: int, results: Results) -> None:
     for n in range(count):
+        counters.accept()  # as the engine does: the process counters stay balanced
         lanes.enqueue(Delivery(Event(name=f"{target.name}-{n}"), target, None, waiter=results))
 
 
