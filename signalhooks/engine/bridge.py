@@ -13,7 +13,8 @@ Lifecycle, following sentry-python's worker:
   dropped, counted and logged (rate-limited) — memory stays bounded;
 * drained at interpreter exit by a *threading* atexit hook, which runs before
   ``concurrent.futures`` shuts its executors down (``atexit`` would run after,
-  when DNS lookups through the default executor already fail).
+  when DNS lookups through the default executor already fail); the executor's
+  thread is started with the loop, since Python 3.12 starts no thread at exit.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class Engine:
 
         async def start() -> None:
             self.lanes = Lanes(Clients())
+            # Start the loop's default executor (DNS lookups, TLS setup) now: from
+            # Python 3.12 no thread may start during interpreter shutdown, when the exit
+            # flush may make the first lookup; an idle worker thread is reused then.
+            await self.loop.run_in_executor(None, int)
 
         self.loop.run_until_complete(start())
         ready.set()

@@ -107,11 +107,28 @@ class _Writer:
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
                 if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
+                    thread = threading.Thread(
                         target=self._run, name="signalhooks-outbox", daemon=True
                     )
-                    self._thread.start()
+                    try:
+                        thread.start()
+                    except RuntimeError:  # interpreter shutdown (Python 3.12+)
+                        self._abandon(item)
+                        return
+                    self._thread = thread
         self._queue.put(item)
+
+    @staticmethod
+    def _abandon(item: Item) -> None:
+        """Leave the row to the workers: its lease runs out and it is sent again."""
+        delivery, _, done = item
+        logger.error(
+            "signalhooks outbox: cannot record the outcome of row %d at interpreter "
+            "shutdown; a worker sends it again after its lease",
+            delivery.row_id,
+        )
+        counters.hand_off()
+        done()
 
     def _run(self) -> None:
         while True:

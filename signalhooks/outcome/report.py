@@ -105,10 +105,15 @@ def _emit(result: DeliveryResult, hook: Any) -> None:
     if _thread is None or not _thread.is_alive():
         with _thread_lock:
             if _thread is None or not _thread.is_alive():
-                _thread = threading.Thread(
+                thread = threading.Thread(
                     target=_run_outcome_thread, name="signalhooks-outcomes", daemon=True
                 )
-                _thread.start()
+                try:
+                    thread.start()
+                except RuntimeError:  # interpreter shutdown (Python 3.12+): logged only
+                    logger.debug("signalhooks: no outcome signal at interpreter shutdown")
+                    return
+                _thread = thread
     _outbox.put((result, hook))
 
 
