@@ -1,0 +1,100 @@
+"""Delivery metrics through the OpenTelemetry metrics API: what ``stats()`` counts, and more.
+
+Instruments (meter ``signalhooks``):
+
+* ``signalhooks.deliveries`` (counter): final outcomes, by ``signalhooks.outcome``
+  (``delivered`` / ``failed``) and ``signalhooks.target`` (the hook's target name,
+  without secrets);
+* ``signalhooks.delivery.duration`` (histogram, seconds): from the signal to the final
+  outcome, with the same attributes;
+* ``signalhooks.accepted``, ``signalhooks.retries``, ``signalhooks.drops`` (counters)
+  and ``signalhooks.pending`` (up-down counter): the process counters of ``stats()``,
+  read when the SDK collects, so they cost nothing per delivery.
+
+Outcomes are recorded on the delivery side (the loop, the outbox writer, the worker),
+never in the caller's thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .state import metrics_on, otel_metrics
+
+__all__ = ["DURATION_BUCKETS", "record_outcome", "set_counter_source"]
+
+#: Seconds: webhook answers in milliseconds up to retried deliveries over minutes.
+DURATION_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0,
+)  # fmt: skip
+
+_instruments: tuple[Any, Any] | None = None
+_counter_source: Callable[[], Mapping[str, int]] | None = None
+_attributes: dict[tuple[str, bool], dict[str, str]] = {}
+
+
+def set_counter_source(read: Callable[[], Mapping[str, int]]) -> None:
+    """Where the observable counters come from (``stats()``'s snapshot)."""
+    global _counter_source
+    _counter_source = read
+
+
+def record_outcome(target: str, ok: bool, duration: float) -> None:
+    """One final outcome: counted and its latency recorded (a no-op when metrics are off)."""
+    if not metrics_on():
+        return
+    deliveries, histogram = _instruments or _create()
+    attributes = _attributes.get((target, ok))
+    if attributes is None:  # one dict per target and outcome, not one per delivery
+        attributes = _attributes[(target, ok)] = {
+            "signalhooks.outcome": "delivered" if ok else "failed",
+            "signalhooks.target": target,
+        }
+    deliveries.add(1, attributes)
+    histogram.record(duration, attributes)
+
+
+def _create() -> tuple[Any, Any]:
+    global _instruments
+    meter = otel_metrics.get_meter("signalhooks")
+    deliveries = meter.create_counter(
+        "signalhooks.deliveries", unit="{delivery}", description="Final delivery outcomes"
+    )
+    try:
+        histogram = meter.create_histogram(
+            "signalhooks.delivery.duration",
+            unit="s",
+            description="Time from the signal to the final outcome of a delivery",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
+    except TypeError:  # opentelemetry-api < 1.23 has no bucket advice
+        histogram = meter.create_histogram(
+            "signalhooks.delivery.duration",
+            unit="s",
+            description="Time from the signal to the final outcome of a delivery",
+        )
+    for name, key, unit, description in (
+        ("signalhooks.accepted", "accepted", "{delivery}", "Deliveries accepted"),
+        ("signalhooks.retries", "retried", "{retry}", "Retries, in process and handed off"),
+        ("signalhooks.drops", "dropped", "{delivery}", "Deliveries dropped (queue full)"),
+    ):
+        meter.create_observable_counter(
+            name, callbacks=[_observe(key)], unit=unit, description=description
+        )
+    meter.create_observable_up_down_counter(
+        "signalhooks.pending",
+        callbacks=[_observe("pending")],
+        unit="{delivery}",
+        description="Deliveries accepted and not finished",
+    )
+    _instruments = (deliveries, histogram)
+    return _instruments
+
+
+def _observe(key: str) -> Callable[[Any], Iterable[Any]]:
+    def callback(options: Any) -> Iterable[Any]:
+        if _counter_source is not None:
+            yield otel_metrics.Observation(_counter_source()[key])
+
+    return callback
