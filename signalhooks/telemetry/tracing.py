@@ -128,7 +128,6 @@ def start_delivery(
             "messaging.operation.name": "send",
             "messaging.destination.name": destination,
             "messaging.message.id": event_id,
-            "signalhooks.event": event,
         },
     )
 
@@ -136,9 +135,12 @@ def start_delivery(
 def end_delivery(
     span: Any, ok: bool, attempts: int, error: str | None, error_kind: str | None
 ) -> None:
-    span.set_attribute("signalhooks.attempts", attempts)
-    if not ok:
-        span.set_attribute("error.type", error_kind or "_OTHER")
+    if ok:
+        span.set_attribute("signalhooks.attempts", attempts)
+    else:
+        span.set_attributes(
+            {"signalhooks.attempts": attempts, "error.type": error_kind or "_OTHER"}
+        )
         span.set_status(Status(StatusCode.ERROR, error))
     span.end()
 
@@ -214,7 +216,7 @@ class HTTPAttemptSpan(_AttemptSpan):
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``headers`` plus this attempt's ``traceparent`` (and ``tracestate``)."""
         out = dict(headers)
-        _PROPAGATOR.inject(out, context=otel_trace.set_span_in_context(self.span, _ROOT))
+        out.update(_w3c(self.span.get_span_context()))
         return out
 
     def answered(self, status: int) -> None:
@@ -268,14 +270,26 @@ def sns_trace_attributes(
     """
     if "traceparent" in attributes:
         return None
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier, context=otel_trace.set_span_in_context(delivery_span, _ROOT))
+    carrier = _w3c(delivery_span.get_span_context())
     if len(attributes) + len(carrier) > SNS_MAX_ATTRIBUTES:
         _warn_full(owner)
         return None
     out = dict(attributes)
     for name, value in carrier.items():
         out[name] = {"DataType": "String", "StringValue": value}
+    return out
+
+
+def _w3c(span_context: Any) -> dict[str, str]:
+    """W3C ``traceparent`` (and ``tracestate``) of a span, as TraceContextTextMapPropagator
+    writes them, without building a context for it (this runs once per attempt)."""
+    out = {
+        "traceparent": f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-"
+        f"{span_context.trace_flags:02x}"
+    }
+    state = span_context.trace_state
+    if state:
+        out["tracestate"] = state.to_header()
     return out
 
 
