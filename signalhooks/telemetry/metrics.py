@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .state import metrics_on, otel_metrics
+from .state import metrics_on, otel_metrics, version
 
 __all__ = ["DURATION_BUCKETS", "record_outcome", "set_counter_source"]
 
@@ -65,7 +65,7 @@ def record_outcome(target: str, ok: bool, duration: float) -> None:
 
 def _create() -> Any:
     global _histogram
-    meter = otel_metrics.get_meter("signalhooks")
+    meter = otel_metrics.get_meter("signalhooks", version() or "")
     meter.create_observable_counter(
         "signalhooks.deliveries",
         callbacks=[_observe_outcomes],

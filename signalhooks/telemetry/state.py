@@ -12,14 +12,16 @@ once a second; "on", "not installed" and "switched off" hold until the setting c
 
 from __future__ import annotations
 
+import functools
 import time
+from importlib import metadata
 from typing import Any
 
 from django.core.signals import setting_changed
 
 from .. import conf
 
-__all__ = ["metrics_on", "otel_metrics", "otel_trace", "reset", "tracing_on"]
+__all__ = ["metrics_on", "otel_metrics", "otel_trace", "reset", "tracing_on", "version"]
 
 try:
     from opentelemetry import metrics as otel_metrics
@@ -86,6 +88,15 @@ def _decide_metrics() -> bool:
     configured = not type(provider).__module__.startswith("opentelemetry.metrics")
     _metrics_on, _metrics_next = configured, (_NEVER if configured else now + RECHECK)
     return configured
+
+
+@functools.cache
+def version() -> str | None:
+    """signalhooks' version, for the instrumentation scope of spans and metrics."""
+    try:
+        return metadata.version("signalhooks")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return None
 
 
 def reset(**kwargs: Any) -> None:

@@ -24,12 +24,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from importlib import metadata
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from .state import otel_trace, tracing_on
+from .state import otel_trace, tracing_on, version
 
 __all__ = [
     "HTTPAttemptSpan",
@@ -66,11 +65,7 @@ _tracer: Any = None
 def _get_tracer() -> Any:
     global _tracer
     if _tracer is None:
-        try:
-            version: str | None = metadata.version("signalhooks")
-        except metadata.PackageNotFoundError:  # running from a source tree
-            version = None
-        _tracer = otel_trace.get_tracer("signalhooks", version)
+        _tracer = otel_trace.get_tracer("signalhooks", version())
     return _tracer
 
 
