@@ -387,7 +387,7 @@ class HttpxPoolTransport:
 def default_httpx_client(
     limit: int, ssl_context: ssl.SSLContext | None = None
 ) -> httpx.AsyncClient:
-    """The client used when ``HTTP_TRANSPORT = "httpx"`` and none was given."""
+    """One client of the ``HTTP_TRANSPORT = "httpx"`` pool (``limit`` connections)."""
     # trust_env=False, as for the aiohttp session: proxy variables of the environment
     # are not used (pass your own http_client= for a proxy).
     return httpx.AsyncClient(
