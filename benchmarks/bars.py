@@ -140,6 +140,14 @@ CALLER = {
     99: Gate("Caller cost p99, 10 hooks", "<= 1000 us", 1000.0, 2500.0, False, False),
 }
 SNS = Gate("SNS batched vs 1 Publish/event", ">= 5x", 5.0, 3.0, True)
+#: HTTP_TRANSPORT="httpx" (the client pool) against the aiohttp transport of the same run.
+HTTPX = Gate("Throughput, HTTP_TRANSPORT=httpx vs aiohttp", ">= 0.30x", 0.30, 0.20, True)
+#: The OpenTelemetry SDK configured (batch span processor) against the same run without.
+#: Smoke: 0.30x guards against regressions only; measured 0.39-0.60x on a loaded 2-core
+#: machine, below the 0.80x bar (two SDK spans per delivery; see docs/performance.md).
+OTEL_THROUGHPUT = Gate("OpenTelemetry on: throughput vs off", ">= 0.80x", 0.80, 0.30, True)
+#: Extra caller cost per hook, p50, microseconds (10 hooks per call).
+OTEL_CALLER = Gate("OpenTelemetry on: caller cost p50", "<= +10 us/hook", 10.0, 15.0, False, False)
 
 
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
@@ -151,9 +159,13 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     us = "cpu_per_delivery_us"
     cpu = f"{_fmt(median_of(runs, sh, us))} us vs {_fmt(median_of(runs, raw, us))} us raw"
     out.append(judge(CPU, paired(runs, sh, raw, _cpu_ratio), cpu, err, smoke))
+    pool = "throughput/signalhooks_transport_httpx"
+    if pool in runs:
+        ratio = paired(runs, pool, sh, _rate_ratio)
+        text = f"{_fmt(median_of(runs, pool, 'rate'))}/s vs {_fmt(median_of(runs, sh, 'rate'))}/s"
+        out.append(judge(HTTPX, ratio, text, first_error(runs, pool, sh), smoke))
     for key, label in (
         ("throughput/signalhooks_httpx", "user httpx client"),
-        ("throughput/signalhooks_transport_httpx", "HTTP_TRANSPORT=httpx"),
         ("throughput/raw_httpx", "raw httpx client"),
     ):
         if key in runs:
@@ -191,6 +203,7 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
         ratio = run["sink_count"] / run["events"] if "sink_count" in run else None
         out.append(info("SNS with 5% entry failures", ratio, str(text)[:120], "all delivered"))
     out.append(_memory(runs, smoke))
+    out.extend(_otel(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
     speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
@@ -210,6 +223,7 @@ _PHASES = (
     ("Throughput", "throughput"),
     ("CPU", "throughput"),
     ("Fan-out", "fanout"),
+    ("OpenTelemetry", "otel"),
     ("Caller", "caller"),
     ("SNS", "sns"),
     ("Memory", "memory"),
@@ -218,6 +232,24 @@ _PHASES = (
 
 def _phase_of(name: str) -> str:
     return next(phase for prefix, phase in _PHASES if name.startswith(prefix))
+
+
+def _otel(runs: Runs, smoke: bool) -> list[BarResult]:
+    on, off = "otel/throughput_on", "otel/throughput_off"
+    text = f"{_fmt(median_of(runs, on, 'rate'))}/s vs {_fmt(median_of(runs, off, 'rate'))}/s"
+    ratio = paired(runs, on, off, _rate_ratio)
+    results = [judge(OTEL_THROUGHPUT, ratio, text, first_error(runs, on, off), smoke)]
+    on, off = "otel/caller_on", "otel/caller_off"
+
+    def per_hook(a: dict[str, Any], b: dict[str, Any]) -> float:
+        return float((a["cost_p50_us"] - b["cost_p50_us"]) / a["hooks"])
+
+    extra = paired(runs, on, off, per_hook)
+    costs = f"{_fmt(median_of(runs, on, 'cost_p50_us'), '.1f')} us vs "
+    costs += f"{_fmt(median_of(runs, off, 'cost_p50_us'), '.1f')} us per call of 10 hooks"
+    text = f"{_fmt(extra, '+.1f')} us/hook ({costs})"
+    results.append(judge(OTEL_CALLER, extra, text, first_error(runs, on, off), smoke))
+    return results
 
 
 def _memory(runs: Runs, is_smoke: bool) -> BarResult:

@@ -35,6 +35,36 @@ def setup_django() -> None:
     call_command("migrate", run_syncdb=True, verbosity=0)
 
 
+def setup_otel() -> None:
+    """Configure the OpenTelemetry SDK as an application would: a ``BatchSpanProcessor``
+    (spans exported from its own thread, here to an exporter that discards them) and a
+    meter provider. Called before Django is set up, like ``opentelemetry-instrument``.
+    """
+    from collections.abc import Sequence
+
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Discard(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    trace.set_tracer_provider(provider)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
+def request_span() -> Any:
+    """A current span standing for the web request that saves the models (or a no-op)."""
+    from opentelemetry import trace
+
+    return trace.get_tracer("benchmarks").start_as_current_span("request")
+
+
 def make_item(i: int) -> Item:
     """An unsaved Item with a primary key: enough for ``post_save`` receivers to serialize."""
     from benchmarks.benchapp.models import Item
@@ -119,6 +149,9 @@ def base_parser(description: str | None, modes: list[str]) -> argparse.ArgumentP
     parser.add_argument("--mode", choices=modes, required=True)
     parser.add_argument("--sink-url", required=True, help="http://127.0.0.1:PORT")
     parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument(
+        "--otel", action="store_true", help="with the OpenTelemetry SDK configured (traced)"
+    )
     return parser
 
 

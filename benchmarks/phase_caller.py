@@ -44,7 +44,11 @@ def timed_calls(items: list[Any], interval: float, probe: Any = None) -> list[in
     return samples
 
 
-def run(mode: str, sink_url: str, events: int, hooks: int, interval: float) -> dict[str, Any]:
+def run(
+    mode: str, sink_url: str, events: int, hooks: int, interval: float, otel: bool = False
+) -> dict[str, Any]:
+    if otel:
+        common.setup_otel()
     common.setup_django()
     from django.db.models.signals import post_save
 
@@ -72,9 +76,11 @@ def run(mode: str, sink_url: str, events: int, hooks: int, interval: float) -> d
             midway.update(common.library_stats())
 
     t0 = time.perf_counter()
-    with_hooks = timed_calls(items, interval, probe)
+    with common.request_span():  # so that each call captures a real trace context
+        with_hooks = timed_calls(items, interval, probe)
     wall = time.perf_counter() - t0
     result: dict[str, Any] = {"phase": "caller", "mode": mode, "hooks": hooks, "calls": events}
+    result["otel"] = otel
     for q in (50, 90, 99):
         base, loaded = percentile(baseline, q), percentile(with_hooks, q)
         result[f"none_p{q}_us"] = base
@@ -95,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hooks", type=int, default=10)
     parser.add_argument("--interval", type=float, default=0.005, help="seconds between calls")
     args = parser.parse_args(argv)
-    common.emit(run(args.mode, args.sink_url, args.events, args.hooks, args.interval))
+    common.emit(run(args.mode, args.sink_url, args.events, args.hooks, args.interval, args.otel))
 
 
 if __name__ == "__main__":

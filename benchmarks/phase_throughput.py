@@ -89,7 +89,11 @@ def _connect_hooks(mode: str, urls: list[str]) -> list[Any]:
     return hooks
 
 
-def run(mode: str, sink_url: str, events: int, hooks: int, concurrency: int) -> dict[str, Any]:
+def run(
+    mode: str, sink_url: str, events: int, hooks: int, concurrency: int, otel: bool = False
+) -> dict[str, Any]:
+    if otel:
+        common.setup_otel()
     common.setup_django()
     from django.db.models.signals import post_save
 
@@ -106,6 +110,7 @@ def run(mode: str, sink_url: str, events: int, hooks: int, concurrency: int) -> 
         "deliveries": deliveries,
         "payload_bytes": len(body),
         "instance_bytes": common.serialized_size(items[0]),
+        "otel": otel,
     }
     if mode.startswith("raw_"):
         client = _raw_aiohttp if mode == "raw_aiohttp" else _raw_httpx
@@ -126,8 +131,9 @@ def run(mode: str, sink_url: str, events: int, hooks: int, concurrency: int) -> 
             signalhooks.flush(timeout=30.0)
         common.sink_stats(sink_url, reset=True)
         t0, c0 = time.perf_counter(), common.cpu_seconds()
-        for item in items:
-            send(sender=Item, instance=item, created=True)
+        with common.request_span():  # the request that saves them (no-op without an SDK)
+            for item in items:
+                send(sender=Item, instance=item, created=True)
         result["send_s"] = time.perf_counter() - t0
         if mode != "sequential":
             result["flushed"] = signalhooks.flush(timeout=120.0)
@@ -154,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hooks", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=100)
     args = parser.parse_args(argv)
-    common.emit(run(args.mode, args.sink_url, args.events, args.hooks, args.concurrency))
+    common.emit(run(args.mode, args.sink_url, args.events, args.hooks, args.concurrency, args.otel))
 
 
 if __name__ == "__main__":

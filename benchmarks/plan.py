@@ -38,7 +38,8 @@ class Group:
 @dataclass(frozen=True)
 class Sizes:
     events: int  # throughput: signals (x10 hooks = deliveries)
-    httpx_events: int  # httpx is 20-50x slower at concurrency 100: fewer, and run once
+    httpx_events: int  # a user's one httpx client is 20-50x slower: fewer, and run once
+    pool_events: int  # HTTP_TRANSPORT="httpx" (the client pool), gated against aiohttp
     sequential_events: int
     fanout_rounds: int
     sequential_rounds: int
@@ -47,8 +48,8 @@ class Sizes:
     memory_events: int
 
 
-FULL = Sizes(2000, 150, 200, 20, 2, 1000, 4000, 100_000)
-SMOKE = Sizes(500, 40, 50, 6, 1, 300, 4000, 100_000)
+FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000)
+SMOKE = Sizes(500, 40, 150, 50, 6, 1, 300, 4000, 100_000)
 TARGETS = (10, 50, 100)
 
 
@@ -71,18 +72,17 @@ def build(smoke: bool) -> list[Group]:
             once=True,
         ),
         _step("throughput/sequential", tp, "sequential", "--events", s.sequential_events),
+        _step(
+            "throughput/signalhooks_transport_httpx",
+            tp,
+            "signalhooks",
+            *("--events", s.pool_events),
+            settings={"HTTP_TRANSPORT": "httpx"},
+        ),
     ]
     if not smoke:
         throughput += [
             _step("throughput/raw_httpx", tp, "raw_httpx", "--events", s.httpx_events, once=True),
-            _step(
-                "throughput/signalhooks_transport_httpx",
-                tp,
-                "signalhooks",
-                *("--events", s.httpx_events),
-                settings={"HTTP_TRANSPORT": "httpx"},
-                once=True,
-            ),
         ]
     fanout: list[Step] = []
     rounds = ("--rounds", s.fanout_rounds)
@@ -116,11 +116,25 @@ def build(smoke: bool) -> list[Group]:
         _step("sns/raw_aiobotocore", "phase_sns", "raw_aiobotocore", "--events", s.sns_events),
         _step("sns/signalhooks", "phase_sns", "signalhooks", "--events", s.sns_events),
     ]
+    # OpenTelemetry: the same runs with the SDK configured (batch span processor) and
+    # without, back to back on one sink: throughput, and the caller's cost.
+    otel_throughput = [
+        _step(f"otel/throughput_{side}", tp, "signalhooks", "--events", s.events, *flag)
+        for side, flag in (("off", ()), ("on", ("--otel",)))
+    ]
+    otel_caller = [
+        _step(
+            f"otel/caller_{side}", "phase_caller", "signalhooks", "--events", s.caller_calls, *flag
+        )
+        for side, flag in (("off", ()), ("on", ("--otel",)))
+    ]
     groups = [
         Group("throughput", ["http"], throughput),
         Group("fanout", ["http", "--delay", "0.05"], fanout),
         Group("caller", ["http", "--delay", "0.05"], caller),
         Group("sns", ["sns"], sns),
+        Group("otel", ["http"], otel_throughput),
+        Group("otel", ["http", "--delay", "0.05"], otel_caller),
     ]
     if not smoke:
         retry = _step(

@@ -42,6 +42,11 @@ DEFAULTS: Final[dict[str, Any]] = {
     # Dump instances with signalhooks' own field walk (same bytes as Django's serializer,
     # deferred to the delivery thread); False: Django's serializer, at signal time.
     "FAST_SERIALIZER": True,
+    # Traces and metrics through the OpenTelemetry API when it is installed and an SDK is
+    # configured; False: none, and the trace context is neither captured nor sent.
+    "OPENTELEMETRY": True,
+    # The CloudEvents ``source`` of hooks with format="cloudevents" and no source=.
+    "CLOUDEVENTS_SOURCE": "/signalhooks",
 }
 
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -61,6 +66,8 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "DURABLE_RETRY_SCHEDULE": (list, tuple),
     "DURABLE_LEASE": (int, float),
     "FAST_SERIALIZER": (bool,),
+    "OPENTELEMETRY": (bool,),
+    "CLOUDEVENTS_SOURCE": (str,),
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
 _MINIMUM: Final[dict[str, float]] = {
@@ -100,6 +107,10 @@ def validate(user: object) -> list[str]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be one of {_CHOICES[key]}, not {value!r}.")
         elif key in _MINIMUM and cast(float, value) < _MINIMUM[key]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be >= {_MINIMUM[key]}, not {value!r}.")
+        elif key == "CLOUDEVENTS_SOURCE" and not cast(str, value).strip():
+            problems.append(
+                f"SIGNALHOOKS[{key!r}] must be a non-empty URI-reference, not {value!r}."
+            )
         elif key == "DURABLE_RETRY_SCHEDULE" and not _is_schedule(value):
             problems.append(
                 f"SIGNALHOOKS[{key!r}] must be a non-empty list of delays in seconds (>= 0), "

@@ -125,7 +125,7 @@ def _capture(delivery: Delivery) -> CapturedDelivery:
     message = None
     if isinstance(target, HTTPTarget):
         if delivery.request is None:
-            body, headers = event.json_body, target.headers
+            body, headers = target.body(event), target.headers
         else:
             body, headers = delivery.request.body, delivery.request.headers
         headers = dict(target.prepare_headers(delivery, body, headers))

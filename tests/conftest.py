@@ -16,7 +16,34 @@ from typing import Any
 import pytest
 
 from tests.aws import MakeSnsQueue, TopicQueue, aws_test_env, make_topic_with_queue, moto_server
+from tests.otel_support import OtelSDK, TracingReceiver, install
 from tests.servers import RecordingServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def otel_sdk() -> OtelSDK:
+    """The OpenTelemetry SDK, configured for the whole session (see tests.otel_support)."""
+    return install()
+
+
+@pytest.fixture
+def otel(otel_sdk: OtelSDK) -> OtelSDK:
+    """The session's SDK with no spans recorded yet."""
+    otel_sdk.clear()
+    return otel_sdk
+
+
+@pytest.fixture(scope="session")
+def receiver_server() -> Iterator[TracingReceiver]:
+    with TracingReceiver() as server:
+        yield server
+
+
+@pytest.fixture
+def receiver(receiver_server: TracingReceiver) -> TracingReceiver:
+    """A receiving service that extracts the trace context and continues the trace."""
+    receiver_server.reset()
+    return receiver_server
 
 
 @pytest.fixture(scope="session")

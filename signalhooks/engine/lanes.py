@@ -158,6 +158,7 @@ class Lanes:
         """
         delivery.attempts += 1
         if delivery.take_over(attempt, self.finished_elsewhere):  # durable: the outbox
+            delivery.end_trace(attempt)
             self._owned.discard(delivery)
             return None
         if not attempt.ok and attempt.retryable:
@@ -172,6 +173,7 @@ class Lanes:
     def finish(self, delivery: Delivery, attempt: Attempt) -> None:
         """Report the final outcome and wake whoever waits for it."""
         self._owned.discard(delivery)
+        delivery.end_trace(attempt)
         result = delivery.result(attempt)
         report(result, delivery.owner)
         if delivery.waiter is not None:

@@ -16,7 +16,14 @@ from ..targets.http import HTTPRequest, HTTPTarget
 from ..targets.signing import Signer
 from ..transports.http import check_http_client
 from .base import EventName, HookOptions, SignalHook
-from .options import check_durable, check_headers, check_limits, check_url, overrides
+from .options import (
+    check_durable,
+    check_headers,
+    check_limits,
+    check_optional_str,
+    check_url,
+    overrides,
+)
 
 __all__ = ["HTTPSignalHook"]
 
@@ -43,6 +50,16 @@ class HTTPSignalHook(SignalHook):
         ``ctx = ssl.create_default_context(cafile="ca.pem");
         ctx.load_cert_chain("client.pem", "client.key")``. With your own
         ``http_client``, configure ``verify=``/``cert=`` on it instead.
+    ``format`` (default ``"event"``)
+        ``"event"``: the body above. ``"cloudevents"``: a CloudEvents 1.0 event in the
+        structured mode of the HTTP binding (``Content-Type:
+        application/cloudevents+json``): ``id`` = the event id, ``type`` = the event
+        name, ``source``, ``time``, ``subject`` = the instance's pk, and ``data`` =
+        ``{"InstanceId", "Instance"}`` with the instance as a JSON object (``Data`` for
+        a custom signal's arguments). Signed like any body.
+    ``source`` (default ``SIGNALHOOKS["CLOUDEVENTS_SOURCE"]``, ``"/signalhooks"``)
+        The CloudEvents ``source`` (a URI-reference naming your service), with
+        ``format="cloudevents"``.
     ``headers``, ``timeout``, ``max_attempts``, ``max_in_flight``, ``http_client``
         Extra request headers; per-hook overrides of the ``SIGNALHOOKS`` settings; an
         ``httpx.AsyncClient`` (or a factory) to send with instead of the built-in pool.
@@ -70,6 +87,8 @@ class HTTPSignalHook(SignalHook):
         secret: str | list[str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         durable: bool | None = None,
+        format: str = "event",
+        source: str | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
         owner = type(self).__name__
@@ -83,6 +102,14 @@ class HTTPSignalHook(SignalHook):
             )
         check_limits(owner, timeout, max_attempts, max_in_flight)
         check_http_client(owner, http_client)
+        check_optional_str(owner, "source", source, form="'https://shop.example.com/orders'")
+        if source is not None and format != "cloudevents":
+            raise ImproperlyConfigured(f"{owner}: source= applies to format='cloudevents' only")
+        if format == "cloudevents" and overrides(self, HTTPSignalHook, "get_request_payload"):
+            raise ImproperlyConfigured(
+                f"{owner}: format='cloudevents' builds the body itself; it cannot be combined "
+                "with an overridden get_request_payload() (use serializer= to shape the instance)"
+            )
         signer = None if secret is None else Signer(secret, owner)
         self.request_url = request_url
         self.request_method = method.lower()
@@ -93,6 +120,8 @@ class HTTPSignalHook(SignalHook):
             http_client=http_client,
             signer=signer,
             ssl_context=ssl_context,
+            format=format,
+            source=source,
             timeout=timeout,
             max_attempts=max_attempts,
             max_in_flight=max_in_flight,
@@ -125,7 +154,9 @@ class HTTPSignalHook(SignalHook):
         )
         if not overrides(self, HTTPSignalHook, "get_request_payload"):
             return HTTPRequest(
-                event.json_body, self.get_request_url_headers(), self.get_request_url_params()
+                self.target.body(event),
+                self.get_request_url_headers(),
+                self.get_request_url_params(),
             )
         body = json.dumps(payload, ensure_ascii=False, cls=DjangoJSONEncoder).encode()
         return HTTPRequest(body, self.get_request_url_headers(), self.get_request_url_params())

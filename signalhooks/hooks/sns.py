@@ -39,6 +39,10 @@ class SNSSignalHook(SignalHook):
         (``Instance`` base64, ``Data`` an object), with only ``Event``, ``InstanceId``,
         ``EventId`` and ``Timestamp`` as attributes. For subscribers that get no
         attributes (raw HTTP/HTTPS, Firehose) and for instances too large to fit twice.
+        ``"cloudevents"``: the message is the CloudEvents 1.0 JSON envelope that
+        ``HTTPSignalHook(format="cloudevents")`` sends, with the attributes of ``"event"``.
+    ``source`` (default ``SIGNALHOOKS["CLOUDEVENTS_SOURCE"]``, ``"/signalhooks"``)
+        The CloudEvents ``source``, with ``message_body="cloudevents"``.
     ``message_group_id`` (FIFO topics only)
         Default ``"app_label.Model:pk"`` for model events, the event name otherwise.
         A string, or a callable taking the :class:`~signalhooks.Event`. Topics whose
@@ -67,6 +71,7 @@ class SNSSignalHook(SignalHook):
         message_body: str = "seed",
         message_group_id: MessageGroup | None = None,
         durable: bool | None = None,
+        source: str | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
         owner = type(self).__name__
@@ -94,6 +99,11 @@ class SNSSignalHook(SignalHook):
         if endpoint_url is not None:
             check_url(owner, endpoint_url, "endpoint_url")
         check_limits(owner, timeout, max_attempts, max_in_flight)
+        check_optional_str(owner, "source", source, form="'https://shop.example.com/orders'")
+        if source is not None and message_body != "cloudevents":
+            raise ImproperlyConfigured(
+                f"{owner}: source= applies to message_body='cloudevents' only"
+            )
         self.sns_topic_arn = sns_topic_arn
         self.aws_access_key = aws_access_key
         self.aws_secret_key = aws_secret_key
@@ -107,6 +117,7 @@ class SNSSignalHook(SignalHook):
             endpoint_url=endpoint_url,
             message_body=message_body,
             message_group_id=message_group_id,
+            source=source,
             timeout=timeout,
             max_attempts=max_attempts,
             max_in_flight=max_in_flight,

@@ -14,6 +14,11 @@ never strands a pending row:
 
 Format 1 (signalhooks 1.0 development releases) named hooks and request types by
 module path; such rows still decode and find their hook.
+
+The trace context of the request that fired the signal, when there was one, is stored
+as W3C ``traceparent`` / ``tracestate`` strings under a top-level ``"trace"`` key: rows
+without it (older ones, or written with tracing off) decode as before, and a worker
+of a release that does not know the key ignores it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from ..exceptions import PayloadError, SerializationError
 from ..snapshot.events import Event, InstanceJSON
 from ..targets.http import HTTPRequest
 from ..targets.sns import SNSMessage
+from ..telemetry.tracing import from_carrier, to_carrier
 
 __all__ = ["FORMAT", "HookRegistry", "decode", "encode", "hook_key", "stored_name"]
 
@@ -125,6 +131,9 @@ def encode(event: Event, request: Any) -> str:
         },
         "request": None if request is None else _encode_request(request),
     }
+    trace = to_carrier(event.trace)
+    if trace is not None:
+        doc["trace"] = trace
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -139,7 +148,7 @@ def decode(text: str) -> tuple[Event, Any]:
         fields = dict(doc["event"])
         instance_json = fields.pop("instance_json", None)
         instance = None if instance_json is None else InstanceJSON(instance_json)
-        event = Event(**fields, instance=instance)
+        event = Event(**fields, instance=instance, trace=from_carrier(doc.get("trace")))
         request = None if doc["request"] is None else _decode_value(doc["request"], types)
     except PayloadError:
         raise

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from ..signals import delivery_failed, delivery_succeeded
+from ..telemetry import metrics
 from .results import DeliveryResult
 
 __all__ = ["Counters", "counters", "report", "report_rejected"]
@@ -82,6 +83,7 @@ class Counters:
 
 
 counters = Counters()
+metrics.set_counter_source(counters.snapshot)
 
 _outbox: queue.SimpleQueue[tuple[DeliveryResult, Any] | None] = queue.SimpleQueue()
 _thread: threading.Thread | None = None
@@ -120,6 +122,7 @@ def _emit(result: DeliveryResult, hook: Any) -> None:
 def report(result: DeliveryResult, hook: Any, *, log: bool = True) -> None:
     """Count, log and signal one final outcome (called once per event and target)."""
     counters.finish(result.ok)
+    metrics.record_outcome(result.target, result.ok, result.duration)
     if not log:
         pass
     elif result.ok:

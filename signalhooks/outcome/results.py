@@ -17,6 +17,9 @@ class Attempt:
     error: str | None = None
     retry_after: float | None = None
     response: str = ""
+    #: A short, low-cardinality kind of failure (``"503"``, ``"timeout"``, an exception
+    #: class, an SNS error code): the ``error.type`` of traces.
+    error_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,5 +2,6 @@
 
 ``events`` (the :class:`~signalhooks.Event`), ``dispatch`` (one event per signal
 dispatch, shared by its hooks), ``serialization`` (instances and arguments to JSON as
-Django writes it) and ``payload`` (a hook's ``fields=``/``exclude=``/``serializer=``).
+Django writes it), ``payload`` (a hook's ``fields=``/``exclude=``/``serializer=``) and
+``cloudevents`` (the event as a CloudEvents envelope).
 """

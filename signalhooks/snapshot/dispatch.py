@@ -31,6 +31,7 @@ from typing import Any
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
+from ..telemetry.tracing import capture
 from .events import RESERVED_KWARGS, Event, InstanceJSON, model_action, model_names, new_event_id
 from .serialization import copy_values, dumps_data, serialize_instance
 
@@ -57,6 +58,7 @@ class Dispatch:
         "serial",
         "signal",
         "timestamp",
+        "trace",
         "values",
     )
 
@@ -78,6 +80,8 @@ class Dispatch:
         self.serial = next(_serials)
         self.id = new_event_id()
         self.timestamp = time.time()
+        #: The trace context of the code that sent the signal (``None`` unless tracing).
+        self.trace = capture()
         #: Where this dispatch's deliveries go, decided by its first hook (see hooks).
         self.route: Any = None
         #: The event of hooks with default options, once one of them has asked.
@@ -104,7 +108,9 @@ class Dispatch:
     def _default(self) -> Event:
         instance = self.kwargs.get("instance")
         if not isinstance(instance, Model):
-            event = Event("signal", self.id, self.timestamp, data_json=self._data_json())
+            event = Event(
+                "signal", self.id, self.timestamp, data_json=self._data_json(), trace=self.trace
+            )
         else:
             values = copy_values(instance)
             text = (
@@ -127,6 +133,7 @@ class Dispatch:
             data_json=self._extra_json(),
             model=label,
             using=self.kwargs.get("using") or instance._state.db,
+            trace=self.trace,
         )
 
     def _data_json(self) -> str:

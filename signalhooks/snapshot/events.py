@@ -1,8 +1,9 @@
 """Events: frozen snapshots taken in the caller's thread when a signal fires.
 
 An :class:`Event` holds only strings (and, until first used, the instance's
-immutable field values in an :class:`InstanceJSON`), so it can cross to the
-delivery thread and be retried later without touching the model instance again.
+immutable field values in an :class:`InstanceJSON`; and the immutable trace context
+of the request that fired the signal), so it can cross to the delivery thread and be
+retried later without touching the model instance again.
 The seed's message format (``Event`` / ``InstanceId`` / ``Instance``) is rendered
 from it here, once, and shared by every target of the event.
 """
@@ -97,6 +98,9 @@ class Event:
     data_json: str | None = None  # JSON text of a custom signal's other kwargs
     model: str | None = None  # ``app_label.ModelName``
     using: str | None = None  # database alias of the instance
+    #: The OpenTelemetry span context current when the signal fired (an immutable
+    #: ``SpanContext``), or ``None``: no trace, or tracing off. See signalhooks.telemetry.
+    trace: Any = field(default=None, repr=False, compare=False)
 
     @property
     def instance_json(self) -> str | None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .. import conf
 from ..outcome.results import Attempt, DeliveryResult
 from ..snapshot.events import Event
+from ..telemetry.state import tracing_on
+from ..telemetry.tracing import end_delivery, start_delivery
 
 if TYPE_CHECKING:
     from ..transports.pool import Clients
@@ -53,7 +55,16 @@ class Delivery:
     overrides a payload method (``None`` means "render from the event").
     """
 
-    __slots__ = ("accepted_at", "attempts", "event", "owner", "request", "target", "waiter")
+    __slots__ = (
+        "accepted_at",
+        "attempts",
+        "event",
+        "owner",
+        "request",
+        "span",
+        "target",
+        "waiter",
+    )
 
     def __init__(
         self,
@@ -70,6 +81,31 @@ class Delivery:
         self.waiter = waiter
         self.attempts = 0
         self.accepted_at = time.monotonic()
+        self.span: Any = None  # the OpenTelemetry delivery span, from the first attempt on
+
+    def trace_span(self) -> Any:
+        """The delivery's PRODUCER span, started by the first attempt; ``None``: not tracing."""
+        span = self.span
+        if span is None and tracing_on():
+            # Started when the delivery was created (at signal time for in-process
+            # deliveries), so the span shows the time spent queued, too.
+            started = time.time_ns() - int((time.monotonic() - self.accepted_at) * 1e9)
+            span = self.span = start_delivery(
+                self.event.trace,
+                self.event.name,
+                self.event.id,
+                self.target.name,
+                getattr(self.target, "messaging_system", "signalhooks"),
+                started,
+            )
+        return span
+
+    def end_trace(self, attempt: Attempt) -> None:
+        """The delivery leaves this process's hands (final outcome, or the outbox's)."""
+        span = self.span
+        if span is not None:
+            self.span = None
+            end_delivery(span, attempt.ok, self.attempts, attempt.error, attempt.error_type)
 
     def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
         """Called by the engine's lanes after each attempt; ``True`` takes the delivery away.

@@ -16,6 +16,10 @@ from django.core.exceptions import ImproperlyConfigured
 from .. import conf
 from ..exceptions import TransportError
 from ..outcome.results import Attempt
+from ..snapshot.cloudevents import CONTENT_TYPE as CLOUDEVENTS_CONTENT_TYPE
+from ..snapshot.cloudevents import envelope
+from ..snapshot.events import Event
+from ..telemetry.tracing import HTTPAttemptSpan, error_type
 from .base import Delivery, TargetOptions
 from .signing import Signer
 
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from ..transports.pool import Clients
 
 __all__ = [
+    "FORMATS",
     "HTTPRequest",
     "HTTPTarget",
     "display_url",
@@ -31,6 +36,9 @@ __all__ = [
 ]
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
+CLOUDEVENTS_HEADERS: Mapping[str, str] = {"Content-Type": CLOUDEVENTS_CONTENT_TYPE}
+#: Bodies a hook can send: the event JSON, or a CloudEvents 1.0 structured-mode envelope.
+FORMATS = ("event", "cloudevents")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,12 @@ class HTTPTarget(TargetOptions):
     """
 
     batch_size = 1
+    messaging_system = "webhook"
+    # Class-level defaults, set on the instance only when they differ: outbox rows find
+    # their hook by a digest of the target's instance attributes, which must not change
+    # for hooks that use neither option.
+    format = "event"
+    source: str | None = None
 
     def __init__(
         self,
@@ -79,9 +93,20 @@ class HTTPTarget(TargetOptions):
         http_client: Any = None,
         signer: Signer | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        format: str = "event",
+        source: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        if format not in FORMATS:
+            raise ImproperlyConfigured(
+                f"HTTPSignalHook: format= must be 'event' (the event JSON) or 'cloudevents' "
+                f"(a CloudEvents 1.0 structured-mode envelope), not {format!r}"
+            )
+        if format != "event":
+            self.format = format
+        if source is not None:
+            self.source = source
         if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
             raise ImproperlyConfigured(
                 f"HTTPSignalHook: ssl_context= must be an ssl.SSLContext, not "
@@ -94,7 +119,8 @@ class HTTPTarget(TargetOptions):
             )
         self.url = url
         self.method = method
-        self.headers: Mapping[str, str] = {**JSON_HEADERS, **(headers or {})}
+        defaults = CLOUDEVENTS_HEADERS if format == "cloudevents" else JSON_HEADERS
+        self.headers: Mapping[str, str] = {**defaults, **(headers or {})}
         self.http_client = http_client
         self.signer = signer
         self.ssl_context = ssl_context
@@ -103,20 +129,45 @@ class HTTPTarget(TargetOptions):
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
         return [await self._send_one(delivery, clients) for delivery in batch]
 
+    def body(self, event: Event) -> bytes:
+        """The request body for ``event`` per ``format`` (without hook overrides)."""
+        if self.format == "cloudevents":
+            source = self.source or conf.get("CLOUDEVENTS_SOURCE")
+            return envelope(event, source).encode()
+        return event.json_body
+
     async def _send_one(self, delivery: Delivery, clients: Clients) -> Attempt:
+        span = delivery.trace_span()
+        if span is None:
+            return await self._attempt(delivery, clients, None)
+        request: HTTPRequest | None = delivery.request
+        params = None if request is None else request.params
+        with HTTPAttemptSpan(span, self.method, self.url, params, delivery.attempts) as traced:
+            attempt = await self._attempt(delivery, clients, traced)
+            if attempt.status is not None:
+                traced.answered(attempt.status)
+            elif not attempt.ok:
+                traced.failed(attempt.error_type or "_OTHER", attempt.error)
+            return attempt
+
+    async def _attempt(
+        self, delivery: Delivery, clients: Clients, traced: HTTPAttemptSpan | None
+    ) -> Attempt:
         request: HTTPRequest | None = delivery.request
         if request is None:
-            body, headers, params = delivery.event.json_body, self.headers, None
+            body, headers, params = self.body(delivery.event), self.headers, None
         else:
             body, headers, params = request.body, request.headers, request.params
         headers = self.prepare_headers(delivery, body, headers)
+        if traced is not None:
+            headers = traced.headers(headers)
         if self.http_client is not None and conf.get("BLOCK_PRIVATE_ADDRESSES"):
             # Fail closed: signalhooks cannot check where a user's own client connects.
             error = (
                 "SIGNALHOOKS['BLOCK_PRIVATE_ADDRESSES'] is on but this hook has its own "
                 "http_client, whose connections cannot be guarded"
             )
-            return Attempt(ok=False, retryable=False, error=error)
+            return Attempt(ok=False, retryable=False, error=error, error_type="blocked")
         transport = clients.http(self, self.http_client)
         timeout = self.timeout
         try:
@@ -133,9 +184,12 @@ class HTTPTarget(TargetOptions):
                     body_limit=conf.get("RESPONSE_BODY_LIMIT"),
                 )
         except TransportError as exc:
-            return Attempt(ok=False, retryable=exc.retryable, error=str(exc))
+            return Attempt(
+                ok=False, retryable=exc.retryable, error=str(exc), error_type=error_type(exc)
+            )
         except TimeoutError:
-            return Attempt(ok=False, retryable=True, error=f"timed out after {timeout:g}s")
+            error = f"timed out after {timeout:g}s"
+            return Attempt(ok=False, retryable=True, error=error, error_type="timeout")
         status = response.status
         excerpt = response.body.decode("utf-8", "replace")
         if 200 <= status < 300:
@@ -152,6 +206,7 @@ class HTTPTarget(TargetOptions):
             error=error,
             retry_after=retry_after,
             response=excerpt,
+            error_type=str(status),
         )
 
     def prepare_headers(

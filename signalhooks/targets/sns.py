@@ -22,8 +22,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 
+from .. import conf
 from ..outcome.results import Attempt
+from ..snapshot.cloudevents import envelope
 from ..snapshot.events import Event
+from ..telemetry.tracing import SNSAttemptSpan, sns_trace_attributes
 from .base import Delivery, TargetOptions
 
 if TYPE_CHECKING:
@@ -84,10 +87,11 @@ def default_message_group_id(event: Event) -> str:
 def _check_options(
     fifo: bool, message_body: object, message_group_id: object, max_in_flight: int | None
 ) -> None:
-    if message_body not in ("seed", "event"):
+    if message_body not in ("seed", "event", "cloudevents"):
         raise ImproperlyConfigured(
             f"SNSSignalHook: message_body= must be 'seed' (the fixed text, data in "
-            f"attributes) or 'event' (the event JSON), not {message_body!r}"
+            f"attributes), 'event' (the event JSON) or 'cloudevents' (a CloudEvents 1.0 "
+            f"JSON envelope), not {message_body!r}"
         )
     if message_group_id is not None:
         if not fifo:
@@ -133,11 +137,12 @@ class SNSMessage:
         return cls(message, attributes)
 
     @classmethod
-    def event_body(cls, event: Event) -> SNSMessage:
+    def event_body(cls, event: Event, body: str | None = None) -> SNSMessage:
         """The whole event JSON (the HTTP body) as the message; only small attributes.
 
         For subscribers that get no attributes (raw HTTP, Firehose) and for instances
-        too large to fit the attribute budget twice.
+        too large to fit the attribute budget twice. ``body`` replaces the event JSON
+        (the CloudEvents envelope).
         """
         fields = event.fields()
         attributes = {
@@ -145,7 +150,7 @@ class SNSMessage:
             for name in _EVENT_BODY_ATTRIBUTES
             if fields.get(name)
         }
-        return cls(event.json_body.decode(), attributes)
+        return cls(event.json_body.decode() if body is None else body, attributes)
 
     @property
     def size(self) -> int:
@@ -162,6 +167,10 @@ class SNSTarget(TargetOptions):
     """One SNS topic. ``message_body``: ``"seed"`` (fixed text + attributes) or ``"event"``."""
 
     batch_size = SNS_MAX_BATCH
+    messaging_system = "aws.sns"
+    # Set on the instance only when given: outbox rows find their hook by a digest of
+    # the target's instance attributes, which must not change for existing hooks.
+    source: str | None = None
 
     def __init__(
         self,
@@ -173,9 +182,12 @@ class SNSTarget(TargetOptions):
         endpoint_url: str | None,
         message_body: str = "seed",
         message_group_id: MessageGroup | None = None,
+        source: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        if source is not None:
+            self.source = source
         self.fifo = topic_arn.endswith(".fifo")
         _check_options(self.fifo, message_body, message_group_id, self.max_in_flight)
         self.topic_arn = topic_arn
@@ -196,7 +208,18 @@ class SNSTarget(TargetOptions):
         """The message for ``event`` per ``message_body`` (without hook overrides)."""
         if self.message_body == "event":
             return SNSMessage.event_body(event)
+        if self.message_body == "cloudevents":
+            source = self.source or conf.get("CLOUDEVENTS_SOURCE")
+            return SNSMessage.event_body(event, envelope(event, source))
         return SNSMessage.from_event(event)
+
+    def traced_message(self, delivery: Delivery, message: SNSMessage) -> SNSMessage:
+        """``message`` with the delivery's trace context as attributes, when tracing."""
+        span = delivery.trace_span()
+        if span is None:
+            return message
+        attributes = sns_trace_attributes(span, message.attributes, self.name)
+        return message if attributes is None else SNSMessage(message.message, attributes)
 
     def fifo_params(self, event: Event) -> dict[str, str]:
         """``MessageGroupId`` / ``MessageDeduplicationId`` for a FIFO topic, else nothing."""
@@ -213,7 +236,7 @@ class SNSTarget(TargetOptions):
 
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
         try:
-            messages = [self.message_for(delivery) for delivery in batch]
+            messages = [self.traced_message(d, self.message_for(d)) for d in batch]
             extras = [self.fifo_params(delivery.event) for delivery in batch]
         except Exception as exc:  # e.g. a message_group_id callable that raised
             error = f"cannot build the message: {type(exc).__name__}: {exc}"
@@ -239,7 +262,11 @@ class SNSTarget(TargetOptions):
             client = await clients.sns_client(self.client_key)
 
             def publish(chunk: list[int]) -> Any:
-                return self._publish(client, [(messages[i], extras[i]) for i in chunk])
+                items = [(messages[i], extras[i]) for i in chunk]
+                spans = [batch[i].span for i in chunk]
+                if spans[0] is None:  # not tracing
+                    return self._publish(client, items)
+                return self._publish_traced(client, items, spans)
 
             if self.ordered:
                 # In order, and nothing after a chunk that must be retried: a later
@@ -260,6 +287,21 @@ class SNSTarget(TargetOptions):
                 for index, attempt in zip(chunk, attempts, strict=True):
                     results[index] = attempt
         return [attempt for attempt in results if attempt is not None]
+
+    async def _publish_traced(
+        self, client: Any, items: list[tuple[SNSMessage, dict[str, str]]], spans: list[Any]
+    ) -> list[Attempt]:
+        with SNSAttemptSpan(spans, self.topic_arn) as traced:
+            attempts = await self._publish(client, items)
+            failed = [a for a in attempts if not a.ok]
+            if failed:
+                description = failed[0].error
+                if len(attempts) > 1:
+                    description = f"{len(failed)} of {len(attempts)} entries failed: {description}"
+                traced.failed(failed[0].error_type or "_OTHER", description)
+            elif len(attempts) == 1:
+                traced.answered(attempts[0].response)
+            return attempts
 
     async def _publish(
         self, client: Any, items: list[tuple[SNSMessage, dict[str, str]]]
@@ -293,16 +335,23 @@ class SNSTarget(TargetOptions):
                 retryable=code in _RETRYABLE_CODES or (status or 0) >= 500,
                 status=status,
                 error=f"{code}: {error.get('Message', '')}",
+                error_type=code or type(exc).__name__,
             )
             return [attempt] * len(messages)
         except TimeoutError:
-            return [
-                Attempt(ok=False, retryable=True, error=f"timed out after {self.timeout:g}s")
-            ] * len(messages)
-        except BotoCoreError as exc:
-            return [Attempt(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")] * len(
+            error = f"timed out after {self.timeout:g}s"
+            return [Attempt(ok=False, retryable=True, error=error, error_type="timeout")] * len(
                 messages
             )
+        except BotoCoreError as exc:
+            kind = type(exc)
+            failed = Attempt(
+                ok=False,
+                retryable=True,
+                error=f"{kind.__name__}: {exc}",
+                error_type=f"{kind.__module__}.{kind.__qualname__}",
+            )
+            return [failed] * len(messages)
         attempts = [Attempt(ok=True, status=200)] * len(messages)
         for ok in response.get("Successful", []):
             attempts[int(ok["Id"])] = Attempt(ok=True, status=200, response=ok.get("MessageId", ""))
@@ -312,5 +361,6 @@ class SNSTarget(TargetOptions):
                 retryable=not failed.get("SenderFault", False),
                 status=200,
                 error=f"{failed.get('Code', '')}: {failed.get('Message', '')}",
+                error_type=failed.get("Code") or "_OTHER",
             )
         return attempts

@@ -9,8 +9,8 @@ from .http import (
     AiohttpTransport,
     BoundSSLTransport,
     HTTPTransport,
+    HttpxPoolTransport,
     HttpxTransport,
-    default_httpx_client,
 )
 from .sns import ClientKey, SNSClients
 
@@ -44,7 +44,7 @@ class Clients:
             if shared is None:
                 limit = conf.get("MAX_IN_FLIGHT")
                 if httpx_default:
-                    shared = HttpxTransport(lambda: default_httpx_client(limit))
+                    shared = HttpxPoolTransport(limit)
                 else:
                     shared = AiohttpTransport(limit=limit, block_private=guard)
                 self._default_http[guard] = shared
@@ -57,8 +57,7 @@ class Clients:
                 if isinstance(shared, AiohttpTransport):
                     transport = BoundSSLTransport(shared, ssl_context)
                 else:
-                    limit = conf.get("MAX_IN_FLIGHT")
-                    transport = HttpxTransport(lambda: default_httpx_client(limit, ssl_context))
+                    transport = HttpxPoolTransport(conf.get("MAX_IN_FLIGHT"), ssl_context)
                 self._custom_http[key] = transport
                 self._keepalive.append(owner)  # keeps id(owner) from being reused
             return transport

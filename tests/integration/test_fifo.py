@@ -171,7 +171,8 @@ def test_event_body_reaches_a_raw_subscriber(make_sns_queue, connect):
     body = json.loads(message["Body"])  # raw delivery: the message verbatim
     expected_event_json(pizza, body)
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
-    assert set(attributes) == {"Event", "InstanceId", "EventId", "Timestamp"}
+    # The session traces (tests.otel_support): the trace context is one more attribute.
+    assert set(attributes) == {"Event", "InstanceId", "EventId", "Timestamp", "traceparent"}
     assert attributes["EventId"] == body["EventId"]
 
 

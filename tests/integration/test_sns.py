@@ -39,7 +39,8 @@ def test_model_save_publishes_the_seed_message(sns_queue, connect):
 
     assert envelope["Message"] == "Django Signal triggered"
     attrs = attributes(envelope)
-    assert set(attrs) == {"Event", "InstanceId", "Instance", "EventId", "Timestamp"}
+    # The session traces (tests.otel_support): the trace context is one more attribute.
+    assert set(attrs) == {"Event", "InstanceId", "Instance", "EventId", "Timestamp", "traceparent"}
     assert len(attrs) <= 10
     assert attrs["Event"] == "testapp.Pizza:created"
     assert attrs["InstanceId"] == str(pizza.pk)

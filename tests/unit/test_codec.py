@@ -109,3 +109,32 @@ def test_format_1_rows_still_decode_and_find_their_hook():
     assert request == HTTPRequest(b'{"Event":"x"}', {"X-Legacy": "1"}, {"q": "1"})
     _, request = decode(FORMAT_1["sns_message"])
     assert request == SNSMessage("hello", {"Event": {"DataType": "String", "StringValue": "x"}})
+
+
+def test_trace_context_round_trips_and_rows_without_it_decode():
+    from opentelemetry.trace import SpanContext, TraceFlags, TraceState
+
+    from signalhooks.outbox.codec import decode, encode
+    from signalhooks.snapshot.events import Event
+
+    context = SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0xB7AD6B7169203331,
+        is_remote=False,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        trace_state=TraceState([("vendor", "value")]),
+    )
+    text = encode(Event("x", trace=context), None)
+    assert (
+        '"trace":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"' in text
+    )
+    event, _ = decode(text)
+    restored = event.trace
+    assert (restored.trace_id, restored.span_id) == (context.trace_id, context.span_id)
+    assert restored.trace_flags.sampled and restored.trace_state.get("vendor") == "value"
+
+    untraced = encode(Event("x"), None)
+    assert '"trace"' not in untraced  # format 2 as before
+    assert decode(untraced)[0].trace is None
+    broken = text.replace("00-0af7", "zz-0af7")
+    assert decode(broken)[0].trace is None  # an unreadable context is dropped, not fatal
