@@ -8,6 +8,7 @@ HTTP target: signing with its secret, its headers, its rate limit), ``health``
 (410 Gone, disabling endpoints that keep failing), ``log`` (attempts log, success
 rate, replay), ``probe`` (test events) and ``admin``.
 
-``signalhooks.hooks.EndpointsHook`` builds on this package. Nothing here imports a
-model at import time: the hooks import this package before Django's apps are ready.
+``signalhooks.hooks.EndpointsHook`` builds on this package. The modules it imports
+(``index``, ``target``, ``health``, ``patterns``, ``validators``) import no model at
+import time: the hooks may be imported before Django's apps are ready.
 """
