@@ -246,3 +246,32 @@ def test_secret_is_generated_and_never_in_repr():
     assert ep.masked_secret == ep.secret[:10] + "…"
     other = Endpoint.objects.create(url="https://hooks.example.com/y")
     assert other.secret != ep.secret
+
+
+# -- delivery-time rules ----------------------------------------------------------------
+
+
+def test_rate_limit_spaces_deliveries_to_one_endpoint(http, connect):
+    connect(post_save, EndpointsHook(durable=False), Pizza)
+    limited = endpoint(http, "limited", rate_limit=20)
+    free = endpoint(http, "free")
+    for n in range(30):
+        Pizza.objects.create(name=f"pizza {n}")
+    assert signalhooks.flush(30)
+    arrived = [r.received_at for r in http.requests(path_of(limited))]
+    assert len(arrived) == 30 and len(http.requests(path_of(free))) == 30
+    # A burst of 20, then 20 per second: the last 10 take at least half a second.
+    assert arrived[-1] - arrived[0] >= 0.45
+
+
+def test_private_addresses_are_refused_again_at_delivery(http, connect, settings):
+    connect(post_save, EndpointsHook(durable=False), Pizza)
+    # Saved without full_clean() (or a name that resolved elsewhere when it was saved).
+    ep = Endpoint.objects.create(url=http.localhost_url(unique_path("inside")))
+    settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": True}
+    with deliver_synchronously() as results:
+        Pizza.objects.create(name="to localhost")
+    [result] = results
+    assert not result.ok and result.attempts == 1  # not retried
+    assert "refused to connect to localhost (127.0.0.1): loopback address" in result.error
+    assert http.requests(path_of(ep)) == []
