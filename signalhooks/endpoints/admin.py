@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -211,7 +212,11 @@ class EndpointAdmin(_ModelAdmin):
     def send_test_event(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         user = getattr(request, "user", None)
         for endpoint in queryset:
-            result = send_test_event(endpoint, f"Test event sent from the admin by {user}")
+            try:
+                result = send_test_event(endpoint, f"Test event sent from the admin by {user}")
+            except ImproperlyConfigured as exc:  # saved without full_clean()
+                self.message_user(request, f"{endpoint}: cannot be sent to: {exc}", messages.ERROR)
+                continue
             if result is None:
                 text, level = f"{endpoint}: no answer in time", messages.WARNING
             elif result.ok:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import DatabaseError, models, router, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -231,7 +231,7 @@ class Endpoint(models.Model):
 
         Returns ``False`` if it was already disabled.
         """
-        done = disable(self.pk, reason, self._state.db or "default")
+        done = disable(self.pk, reason, self._state.db or router.db_for_write(Endpoint))
         if done is not None:
             self.is_active, self.disabled_reason = False, done.disabled_reason
         return done is not None
@@ -279,13 +279,19 @@ def _deleted(sender: type[Endpoint], instance: Endpoint, using: str, **kwargs: A
     _changed(using)
     # Pending deliveries on this database die now, with the reason; rows elsewhere die
     # when a worker or this process comes to send them (the endpoint is gone by then).
-    OutboxDelivery.objects.using(using).filter(
-        endpoint_id=instance.pk, status=OutboxDelivery.PENDING
-    ).update(
-        status=OutboxDelivery.DEAD,
-        last_error=f"endpoint {instance.pk} was deleted",
-        lease_until=None,
-    )
+    try:
+        with transaction.atomic(using=using):  # no outbox table here: leave it to them
+            OutboxDelivery.objects.using(using).filter(
+                endpoint_id=instance.pk, status=OutboxDelivery.PENDING
+            ).update(
+                status=OutboxDelivery.DEAD,
+                last_error=f"endpoint {instance.pk} was deleted",
+                lease_until=None,
+            )
+    except DatabaseError as exc:
+        logger.warning(
+            "signalhooks: endpoint %s deleted; its rows stay pending: %s", instance.pk, exc
+        )
 
 
 post_save.connect(_saved, sender=Endpoint, dispatch_uid="signalhooks.endpoints.saved")

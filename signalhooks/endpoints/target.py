@@ -16,6 +16,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery, TargetOptions
 from ..targets.http import HTTPTarget
 from ..targets.signing import Signer
+from ..validation import check_headers, check_url
 from .health import EndpointState
 
 if TYPE_CHECKING:
@@ -64,10 +65,13 @@ class EndpointTarget(HTTPTarget):
         secrets = [endpoint.secret]
         if endpoint.previous_secret and expires is not None:
             secrets.append(endpoint.previous_secret)
+        # Data saved without full_clean() may be malformed: refuse it here, with why.
+        owner = f"Endpoint {endpoint.pk}"
+        check_url(owner, endpoint.url, "url")
         return cls(
             endpoint.pk,
             endpoint.url,
-            headers=endpoint.headers or {},
+            headers=check_headers(owner, endpoint.headers or {}),
             secrets=secrets,
             previous_until=expires.timestamp() if expires is not None else 0.0,
             rate_limit=endpoint.rate_limit,

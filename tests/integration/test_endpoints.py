@@ -275,3 +275,27 @@ def test_private_addresses_are_refused_again_at_delivery(http, connect, settings
     assert not result.ok and result.attempts == 1  # not retried
     assert "refused to connect to localhost (127.0.0.1): loopback address" in result.error
     assert http.requests(path_of(ep)) == []
+
+
+def test_an_endpoint_saved_with_bad_data_is_skipped_with_the_reason(http, connect):
+    from signalhooks.endpoints.index import endpoint_index
+    from signalhooks.exceptions import PayloadError
+
+    connect(post_save, EndpointsHook(durable=False), Pizza)
+    bad = Endpoint.objects.create(url=http.url("/bad"), headers={"X-Count": 1})  # no full_clean
+    good = endpoint(http, "good")
+    Pizza.objects.create(name="only to the good one")
+    assert signalhooks.flush(10)
+    assert len(http.requests(path_of(good))) == 1 and http.requests("/bad") == []
+    with pytest.raises(PayloadError, match=f"endpoint {bad.pk} cannot be sent to: .*X-Count"):
+        endpoint_index.target_for(bad.pk)
+
+
+def test_owner_is_given_whole_or_not_at_all():
+    from django.contrib.contenttypes.models import ContentType
+
+    half = Endpoint(url="https://hooks.example.com/x", owner_id="7")
+    with pytest.raises(ValidationError, match="both the owner's type and id"):
+        half.full_clean()
+    half.owner_type = ContentType.objects.get_for_model(Pizza)
+    half.full_clean()
