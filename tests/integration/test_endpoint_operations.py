@@ -65,7 +65,7 @@ def test_410_disables_the_endpoint_at_once(http, connect, disabled):
     http.behave(path_of(gone), statuses=[410])
     Pizza.objects.create(name="first")
     assert signalhooks.flush(10)
-    wait_until(lambda: not Endpoint.objects.get(pk=gone.pk).is_active, 10, "410 to disable")
+    wait_until(lambda: disabled.items, 10, "410 to disable the endpoint")
     gone.refresh_from_db()
     assert gone.disabled_reason.startswith(f"410 Gone from {gone.url} at ")
     assert disabled.items == [(gone.pk, gone.disabled_reason)]
@@ -85,7 +85,7 @@ def test_failing_for_disable_after_disables(http, connect, disabled):
     http.behave(path_of(down), statuses=[503])
     Pizza.objects.create(name="one more failure")
     assert signalhooks.flush(30)
-    wait_until(lambda: not Endpoint.objects.get(pk=down.pk).is_active, 10, "disabling")
+    wait_until(lambda: disabled.items, 10, "the endpoint to be disabled")
     down.refresh_from_db()
     assert down.disabled_reason.startswith("every delivery failed since ")
     assert "ENDPOINT_DISABLE_AFTER = 432000 s" in down.disabled_reason
