@@ -20,14 +20,7 @@ INSTALLED_APPS = [
     "benchmarks.benchapp.apps.BenchAppConfig",
 ]
 if os.environ.get("BENCH_ENDPOINTS_PG"):
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"),
-            "HOST": os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1"),
-            "USER": os.environ.get("BENCH_OUTBOX_USER", "postgres"),
-        }
-    }
+    from benchmarks.outbox_settings import DATABASES
 else:
     _DB_DIR = tempfile.mkdtemp(prefix="signalhooks-bench-")
     atexit.register(shutil.rmtree, _DB_DIR, True)

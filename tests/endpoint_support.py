@@ -15,7 +15,9 @@ from standardwebhooks.webhooks import Webhook
 
 from signalhooks.endpoints.health import writer
 from signalhooks.endpoints.index import endpoint_index
-from tests.servers import ReceivedRequest
+from signalhooks.models import Endpoint
+from tests.helpers import unique_path
+from tests.servers import ReceivedRequest, RecordingServer
 
 
 @pytest.fixture
@@ -31,3 +33,13 @@ def endpoint_settings(settings: Any) -> Iterator[Any]:
 def verify(secret: str, request: ReceivedRequest) -> Any:
     """What a receiver does: the official ``standardwebhooks`` verifier."""
     return Webhook(secret).verify(request.body, dict(request.headers))
+
+
+def endpoint(http: RecordingServer, stem: str, **fields: Any) -> Endpoint:
+    """An endpoint on the recording server, at a path no other test uses."""
+    return Endpoint.objects.create(url=http.url(unique_path(stem)), **fields)
+
+
+def path_of(ep: Endpoint) -> str:
+    """The path of ``ep``'s URL, as the recording server records it."""
+    return "/" + ep.url.split("/", 3)[3]

@@ -17,8 +17,7 @@ import signalhooks
 from signalhooks.endpoints.admin import EndpointAdmin
 from signalhooks.hooks import EndpointsHook
 from signalhooks.models import Endpoint, OutboxDelivery
-from tests.endpoint_support import endpoint_settings, verify  # noqa: F401
-from tests.helpers import unique_path
+from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
 from tests.outbox_support import retire_durable_hooks, wait_until  # noqa: F401
 from tests.testapp.models import Pizza
 
@@ -26,14 +25,6 @@ pytestmark = [
     pytest.mark.usefixtures("endpoint_settings", "retire_durable_hooks"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def endpoint(http, stem: str, **fields) -> Endpoint:
-    return Endpoint.objects.create(url=http.url(unique_path(stem)), **fields)
-
-
-def path_of(ep: Endpoint) -> str:
-    return "/" + ep.url.split("/", 3)[3]
 
 
 class Disabled:

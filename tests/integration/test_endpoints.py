@@ -15,7 +15,7 @@ import signalhooks
 from signalhooks.hooks import EndpointsHook
 from signalhooks.models import Endpoint, OutboxDelivery
 from signalhooks.testing import capture_hooks, deliver_synchronously
-from tests.endpoint_support import endpoint_settings, verify  # noqa: F401
+from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
 from tests.helpers import unique_path
 from tests.outbox_support import retire_durable_hooks  # noqa: F401
 from tests.testapp.models import Category, Order, Pizza, Ticket
@@ -24,14 +24,6 @@ pytestmark = [
     pytest.mark.usefixtures("endpoint_settings", "retire_durable_hooks"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def endpoint(http, stem: str, **fields) -> Endpoint:
-    return Endpoint.objects.create(url=http.url(unique_path(stem)), **fields)
-
-
-def path_of(ep: Endpoint) -> str:
-    return "/" + ep.url.split("/", 3)[3]
 
 
 # -- routing ---------------------------------------------------------------------------

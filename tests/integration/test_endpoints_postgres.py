@@ -19,8 +19,7 @@ import signalhooks
 from signalhooks.endpoints.index import endpoint_index
 from signalhooks.hooks import EndpointsHook
 from signalhooks.models import Endpoint, OutboxDelivery
-from tests.endpoint_support import endpoint_settings, verify  # noqa: F401
-from tests.helpers import unique_path
+from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
 from tests.outbox_support import ROOT, retire_durable_hooks, subprocess_env  # noqa: F401
 from tests.testapp.models import Pizza
 
@@ -38,14 +37,6 @@ def endpoints_on_pg(settings):
     endpoint_index.invalidate()
     yield
     endpoint_index.invalidate()
-
-
-def endpoint(http, stem: str, **fields) -> Endpoint:
-    return Endpoint.objects.create(url=http.url(unique_path(stem)), **fields)
-
-
-def path_of(ep: Endpoint) -> str:
-    return "/" + ep.url.split("/", 3)[3]
 
 
 def test_one_insert_per_event_in_the_callers_transaction(http, connect):
