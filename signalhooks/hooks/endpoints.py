@@ -137,7 +137,8 @@ class EndpointsHook(SignalHook):
     # -- sync receiver -------------------------------------------------------------
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
-        """Receiver for ``Signal.send()``: no query, and no snapshot when nothing matches."""
+        """Receiver for ``Signal.send()``: no query per event (the endpoints are cached),
+        and no snapshot when no endpoint matches."""
         dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
         try:
             name = self._routing_name(dispatch)
