@@ -88,7 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if a bar is missed")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3, smoke 1)")
     parser.add_argument("--out", type=Path, default=None, help="results/ or results/smoke/")
-    names = ["throughput", "fanout", "caller", "sns", "sns_retry", "memory", "otel"]
+    names = [
+        "throughput",
+        "fanout",
+        "caller",
+        "sns",
+        "sns_retry",
+        "memory",
+        "endpoints",
+        "endpoints_fanout",
+        "otel",
+    ]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.smoke else 3)

@@ -148,6 +148,10 @@ HTTPX = Gate("Throughput, HTTP_TRANSPORT=httpx vs aiohttp", ">= 0.30x", 0.30, 0.
 OTEL_THROUGHPUT = Gate("OpenTelemetry on: throughput vs off", ">= 0.80x", 0.80, 0.30, True)
 #: Extra caller cost per hook, p50, microseconds (10 hooks per call).
 OTEL_CALLER = Gate("OpenTelemetry on: caller cost p50", "<= +10 us/hook", 10.0, 15.0, False, False)
+#: EndpointsHook with 1,000 endpoints (10 matching) vs 10 HTTPSignalHooks, caller p50.
+ENDPOINTS_CALLER = Gate("Endpoints caller p50, 10 of 1,000 vs 10 hooks", "<= 1.5x", 1.5, 2.0, False)
+#: One event to 1,000 endpoints vs the raw aiohttp client posting as many.
+ENDPOINTS_FANOUT = Gate("Endpoints fan-out to 1,000 vs raw aiohttp", ">= 0.60x", 0.6, 0.45, True)
 
 
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
@@ -204,6 +208,7 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
         out.append(info("SNS with 5% entry failures", ratio, str(text)[:120], "all delivered"))
     out.append(_memory(runs, smoke))
     out.extend(_otel(runs, smoke))
+    out.extend(_endpoints(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
     speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
@@ -217,7 +222,37 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     return [r for r in out if _phase_of(r.name) in ran]
 
 
+def _cost_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    return float(a["cost_p50_us"] / b["cost_p50_us"])
+
+
+def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
+    out: list[BarResult] = []
+    mine, hooks = "endpoints/caller", "endpoints/hooks"
+    err = first_error(runs, mine, hooks)
+    a, b = median_of(runs, mine, "cost_p50_us"), median_of(runs, hooks, "cost_p50_us")
+    text = f"{_fmt(a, '.1f')} us vs {_fmt(b, '.1f')} us"
+    out.append(judge(ENDPOINTS_CALLER, paired(runs, mine, hooks, _cost_ratio), text, err, smoke))
+    key = "endpoints/durable"
+    ratio = median_of(runs, key, "ratio_p50")
+    plain, durable = median_of(runs, key, "plain_p50_us"), median_of(runs, key, "durable_p50_us")
+    hooks = median_of(runs, key, "hooks_p50_us")
+    text = (
+        f"{_fmt(durable, '.0f')} us vs {_fmt(plain, '.0f')} us plain save, "
+        f"{_fmt(hooks, '.0f')} us with 10 durable hooks (PostgreSQL)"
+    )
+    if ratio is None:
+        text = first_error(runs, key) or text
+    out.append(info("Endpoints durable save p50 vs plain save", ratio, text))
+    mine, raw = "endpoints/fanout", "endpoints/raw_fanout"
+    err = first_error(runs, mine, raw)
+    text = f"{_fmt(median_of(runs, mine, 'rate'))}/s vs {_fmt(median_of(runs, raw, 'rate'))}/s"
+    out.append(judge(ENDPOINTS_FANOUT, paired(runs, mine, raw, _rate_ratio), text, err, smoke))
+    return out
+
+
 _PHASES = (
+    ("Endpoints", "endpoints"),
     ("Peer: 0.1.1 sequential", "throughput"),
     ("Peer: 0.1.1 caller", "caller"),
     ("Throughput", "throughput"),

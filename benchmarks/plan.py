@@ -55,7 +55,8 @@ TARGETS = (10, 50, 100)
 
 def _step(key: str, module: str, mode: str, *args: str | int, **kw: Any) -> Step:
     argv = ["--mode", mode, *(str(a) for a in args)]
-    return Step(key, module, argv, library=mode.startswith(("signalhooks", "asend", "sync")), **kw)
+    kw.setdefault("library", mode.startswith(("signalhooks", "asend", "sync")))
+    return Step(key, module, argv, **kw)
 
 
 def build(smoke: bool) -> list[Group]:
@@ -136,6 +137,30 @@ def build(smoke: bool) -> list[Group]:
         Group("otel", ["http"], otel_throughput),
         Group("otel", ["http", "--delay", "0.05"], otel_caller),
     ]
+    ep = "phase_endpoints"
+    calls = ("--events", s.caller_calls)
+    groups.append(
+        Group(
+            "endpoints",
+            ["http", "--delay", "0.05"],
+            [
+                _step("endpoints/caller", ep, "caller", *calls, library=True),
+                _step("endpoints/hooks", ep, "hooks", *calls, library=True),
+                _step("endpoints/durable", ep, "durable", *calls, library=True, timeout=600.0),
+            ],
+        )
+    )
+    rounds = ("--rounds", s.fanout_rounds)
+    groups.append(
+        Group(
+            "endpoints_fanout",
+            ["http"],
+            [
+                _step("endpoints/fanout", ep, "fanout", *rounds, library=True),
+                _step("endpoints/raw_fanout", ep, "raw_fanout", *rounds, library=False),
+            ],
+        )
+    )
     if not smoke:
         retry = _step(
             "sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000, once=True

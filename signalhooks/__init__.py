@@ -13,10 +13,11 @@ from .checks import register_checks as _register_checks
 from .engine.bridge import aflush, flush, stats
 from .exceptions import SerializationError
 from .hooks.base import SignalHook
+from .hooks.endpoints import EndpointsHook
 from .hooks.http import HTTPSignalHook
 from .hooks.sns import SNSSignalHook
 from .outcome.results import DeliveryResult
-from .signals import delivery_failed, delivery_succeeded
+from .signals import delivery_failed, delivery_succeeded, endpoint_disabled
 from .snapshot.events import Event
 
 # System checks are registered on import, not only in AppConfig.ready(): a project
@@ -27,6 +28,7 @@ __version__ = "1.0.0.dev0"
 
 __all__ = [
     "DeliveryResult",
+    "EndpointsHook",
     "Event",
     "HTTPSignalHook",
     "SNSSignalHook",
@@ -36,6 +38,7 @@ __all__ = [
     "aflush",
     "delivery_failed",
     "delivery_succeeded",
+    "endpoint_disabled",
     "flush",
     "stats",
 ]

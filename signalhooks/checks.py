@@ -12,8 +12,11 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E006``      an HTTP hook's method cannot carry the JSON body
 ``signalhooks.E007``      an SNS hook's topic ARN is malformed
 ``signalhooks.E008``      a durable hook, but ``"signalhooks"`` not in ``INSTALLED_APPS``
+``signalhooks.E009``      an ``EndpointsHook``, but ``"signalhooks"`` not in ``INSTALLED_APPS``
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
-``signalhooks.W002``      a durable hook, but the outbox migrations are not applied
+``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
+                          migrations are not applied
+``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
 ========================  =====================================================
 
 W002 queries the database, so like Django's own database checks it runs only
@@ -53,6 +56,7 @@ def register_checks() -> None:
     # Only the "database" tag: Django 6.1 hands every alias to the checks of a tag run
     # without --database, and this one reads the database.
     register(Tags.database)(check_outbox_migrations)
+    register(Tags.security, deploy=True)(check_endpoint_guard)
     _registered = True
 
 
@@ -149,7 +153,17 @@ def check_hooks(
             )
     if not apps.is_installed("signalhooks"):
         for hook in hooks:
-            if _is_durable(hook):
+            if _is_endpoints(hook):
+                messages.append(
+                    Error(
+                        f"{hook!r} delivers to the endpoints stored in the database, but "
+                        "'signalhooks' is not in INSTALLED_APPS.",
+                        hint="Add 'signalhooks' to INSTALLED_APPS and run manage.py migrate.",
+                        obj=hook,
+                        id="signalhooks.E009",
+                    )
+                )
+            elif _is_durable(hook):
                 messages.append(
                     Error(
                         f"{hook!r} is durable: it stores events in the outbox table, but "
@@ -186,6 +200,16 @@ def _is_durable(hook: object) -> bool:
     return bool(durable)
 
 
+def _is_endpoints(hook: object) -> bool:
+    """An ``EndpointsHook`` (it rebuilds targets from the Endpoint table)."""
+    return getattr(hook, "target_for", None) is not None
+
+
+def _needs_tables(hook: object) -> bool:
+    """A durable hook writes the outbox table; an ``EndpointsHook`` reads the endpoints."""
+    return _is_durable(hook) or _is_endpoints(hook)
+
+
 def _discard_connected(hooks: dict[int, Any], signals: Iterable[Signal]) -> None:
     for signal in signals:
         if not hooks:
@@ -202,12 +226,12 @@ def check_outbox_migrations(
     databases: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> list[Warning]:
-    """W002: durable hooks exist and the outbox migrations are not all applied."""
+    """W002: durable hooks (or an ``EndpointsHook``) exist and migrations are not applied."""
     from .registry import all_hooks
 
     if not databases or not apps.is_installed("signalhooks"):
         return []
-    if not any(_is_durable(hook) for hook in all_hooks()):
+    if not any(_needs_tables(hook) for hook in all_hooks()):
         return []
     from django.db.migrations.loader import MigrationLoader
 
@@ -228,10 +252,33 @@ def check_outbox_migrations(
         if missing:
             warnings.append(
                 Warning(
-                    f"Durable hooks need the outbox table, but these signalhooks migrations are "
-                    f"not applied to database {alias!r}: {', '.join(missing)}.",
+                    f"Durable hooks and EndpointsHook need signalhooks' tables, but these "
+                    f"migrations are not applied to database {alias!r}: {', '.join(missing)}.",
                     hint=f"Run: python manage.py migrate signalhooks --database {alias}",
                     id="signalhooks.W002",
                 )
             )
     return warnings
+
+
+# -- endpoints ----------------------------------------------------------------------
+
+
+def check_endpoint_guard(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Warning]:
+    """W003 (``check --deploy``): the SSRF guard of endpoint URLs is switched off."""
+    try:
+        guarded = conf.get("ENDPOINT_BLOCK_PRIVATE_ADDRESSES")
+    except ImproperlyConfigured:  # reported by check_settings
+        return []
+    if guarded:
+        return []
+    return [
+        Warning(
+            "SIGNALHOOKS['ENDPOINT_BLOCK_PRIVATE_ADDRESSES'] is False: endpoint URLs (often "
+            "typed by your users) may point at loopback, private or cloud-metadata addresses.",
+            hint="Remove the setting (it defaults to True) unless every endpoint is trusted.",
+            id="signalhooks.W003",
+        )
+    ]

@@ -47,6 +47,10 @@ DEFAULTS: Final[dict[str, Any]] = {
     "OPENTELEMETRY": True,
     # The CloudEvents ``source`` of hooks with format="cloudevents" and no source=.
     "CLOUDEVENTS_SOURCE": "/signalhooks",
+    # Endpoints stored in the database (signalhooks.models.Endpoint, EndpointsHook):
+    "ENDPOINT_CACHE_TTL": 5.0,  # seconds another process may route with a stale endpoint list
+    "ENDPOINT_DISABLE_AFTER": 5 * 86400.0,  # seconds of failing deliveries before disabling
+    "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": True,  # the SSRF guard, for endpoint URLs only
 }
 
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -68,6 +72,9 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "FAST_SERIALIZER": (bool,),
     "OPENTELEMETRY": (bool,),
     "CLOUDEVENTS_SOURCE": (str,),
+    "ENDPOINT_CACHE_TTL": (int, float),
+    "ENDPOINT_DISABLE_AFTER": (int, float),
+    "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": (bool,),
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
 _MINIMUM: Final[dict[str, float]] = {
@@ -82,6 +89,8 @@ _MINIMUM: Final[dict[str, float]] = {
     "SHUTDOWN_TIMEOUT": 0,
     "RESPONSE_BODY_LIMIT": 0,
     "DURABLE_LEASE": 0.5,
+    "ENDPOINT_CACHE_TTL": 0,
+    "ENDPOINT_DISABLE_AFTER": 0,
 }
 
 _cache: dict[str, Any] | None = None

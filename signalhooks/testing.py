@@ -15,6 +15,9 @@ once in autocommit, on commit inside ``atomic()``, never on rollback. Django's
 code in ``self.captureOnCommitCallbacks(execute=True)`` there, as for e-mails
 sent on commit.
 
+Both re-read the endpoints stored in the database (``EndpointsHook``) when they
+start, so endpoints of an earlier test never linger in the process's cache.
+
 :func:`deliver_synchronously` keeps real requests but makes every hook call wait
 for its delivery's final outcome, so a test can assert on the receiving side
 right after ``save()``.
@@ -32,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from .endpoints.index import endpoint_index
 from .engine import bridge as _engine_module
 from .outcome.results import DeliveryResult
 from .targets.base import Delivery, Waiter
@@ -107,6 +111,9 @@ def _dispatch(engine: _engine_module.Engine, delivery: Delivery) -> bool:
 
 @contextmanager
 def _intercepting(handler: _Handler) -> Iterator[None]:
+    # Endpoints created by an earlier test (and rolled back, which sends no signal)
+    # must not linger in this process's endpoint index.
+    endpoint_index.invalidate()
     with _stack_lock:
         _stack.append(handler)
         _engine_module._intercept = _dispatch

@@ -9,7 +9,7 @@ call a further hook saves counts in ``save()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -18,12 +18,12 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 
 from .. import conf
 from ..engine.bridge import get_engine
-from ..outbox.inline import write_row
+from ..outbox.inline import write_row, write_rows
 from ..snapshot.events import Event
 from ..targets.base import Delivery
 from .atomic import in_atomic_block
 
-__all__ = ["Route", "accept", "accept_awaited", "route_for"]
+__all__ = ["Route", "accept", "accept_all", "accept_all_awaited", "accept_awaited", "route_for"]
 
 
 class Route(NamedTuple):
@@ -73,3 +73,23 @@ async def accept_awaited(delivery: Delivery, durable: bool | None) -> None:
             return
         delivery = stored
     get_engine().accept_from_loop(delivery)
+
+
+def accept_all(deliveries: Sequence[Delivery], durable: bool | None, route: Route) -> None:
+    """:func:`accept` for the deliveries of one event to several targets (an ``EndpointsHook``).
+
+    Durable: one bulk insert in the caller's transaction for all rows, not one per row.
+    """
+    if durable or (durable is None and route.durable_default):
+        deliveries = write_rows(deliveries)
+    for delivery in deliveries:
+        accept(delivery, False, route)
+
+
+async def accept_all_awaited(deliveries: Sequence[Delivery], durable: bool | None) -> None:
+    """:func:`accept_awaited` for several deliveries of one event (one bulk insert)."""
+    if durable or (durable is None and conf.get("DURABLE")):
+        deliveries = await sync_to_async(write_rows)(deliveries)
+    engine = get_engine()
+    for delivery in deliveries:
+        engine.accept_from_loop(delivery)

@@ -9,6 +9,11 @@ fills its own lane only and never delays the others. A retry is parked with
 A target with ``ordered = True`` (SNS FIFO topics) gets a lane that runs one send
 at a time; a retry goes back to the *front* of that lane, and the lane pauses for
 the retry delay, so no later delivery overtakes it.
+
+A target with a ``rate_limit`` (sends per second; endpoints stored in the database)
+gets a token bucket: an empty bucket keeps the lane out of ``_ready`` until a
+``call_later`` refill, so the lane waits without holding a concurrency slot. The
+limit is per process (each process has its own lanes).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery, Target
 from ..transports.pool import Clients
+from .bucket import TokenBucket
 from .retry import retry_policy
 
 __all__ = ["Lanes"]
@@ -32,7 +38,17 @@ logger = logging.getLogger("signalhooks")
 
 
 class _Lane:
-    __slots__ = ("active", "limit", "ordered", "paused", "queue", "ready", "target")
+    __slots__ = (
+        "active",
+        "bucket",
+        "limit",
+        "ordered",
+        "paused",
+        "queue",
+        "ready",
+        "refill",
+        "target",
+    )
 
     def __init__(self, target: Target, limit: int) -> None:
         self.target = target
@@ -42,6 +58,9 @@ class _Lane:
         self.active = 0
         self.ready = False
         self.paused = False  # an ordered lane waiting out a retry delay
+        rate = getattr(target, "rate_limit", None)
+        self.bucket = TokenBucket(rate) if rate else None
+        self.refill: asyncio.TimerHandle | None = None  # an empty bucket's wake-up
 
 
 class Lanes:
@@ -84,9 +103,29 @@ class Lanes:
         return lane.active == 0 or len(lane.queue) >= lane.target.batch_size
 
     def _make_ready(self, lane: _Lane) -> None:
-        if not lane.ready and self._can_send(lane):
+        if (
+            not lane.ready
+            and self._can_send(lane)
+            and (lane.bucket is None or self._has_token(lane))
+        ):
             lane.ready = True
             self._ready.append(lane)
+
+    def _has_token(self, lane: _Lane) -> bool:
+        """A rate-limited lane: a token now, or a refill timer armed (and ``False``)."""
+        assert lane.bucket is not None
+        wait = lane.bucket.wait(self._loop.time())
+        if wait <= 0:
+            return True
+        if lane.refill is None:
+            lane.refill = self._loop.call_later(wait, self._refilled, lane)
+        return False
+
+    def _refilled(self, lane: _Lane) -> None:
+        lane.refill = None
+        if not self._closed:
+            self._make_ready(lane)
+            self._pump()
 
     def _pump(self) -> None:
         while self._active < self._max_in_flight and self._ready:
@@ -96,6 +135,8 @@ class Lanes:
                 continue
             size = min(lane.target.batch_size, len(lane.queue))
             batch = [lane.queue.popleft() for _ in range(size)]
+            if lane.bucket is not None:
+                lane.bucket.take(self._loop.time(), size)
             lane.active += 1
             self._active += 1
             task = self._loop.create_task(self._send(lane, batch))

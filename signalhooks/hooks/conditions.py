@@ -190,6 +190,14 @@ class Conditions:
             return bool(self.when(instance, **args))
         return True
 
+    def observe(self, kwargs: Mapping[str, Any], dispatch: int) -> None:
+        """Keep ``when_changed``'s previous values current for a save the hook does not
+        deliver (an ``EndpointsHook`` with no matching endpoint), without calling ``when``.
+        """
+        instance = kwargs.get("instance")
+        if self.when_changed is not None and "created" in kwargs and isinstance(instance, Model):
+            self._changed(instance, kwargs, dispatch)
+
     def _changed(self, instance: Model, kwargs: Mapping[str, Any], dispatch: int) -> bool:
         assert self.when_changed is not None
         model = type(instance)

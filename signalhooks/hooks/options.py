@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+from ..validation import check_headers, check_url
 
 __all__ = [
     "check_callable",
@@ -28,29 +28,6 @@ __all__ = [
 
 def overrides(hook: object, base: type, *names: str) -> bool:
     return any(getattr(type(hook), name) is not getattr(base, name) for name in names)
-
-
-def check_url(owner: str, url: object, option: str = "request_url") -> None:
-    """An ``http(s)://`` URL with a host, a valid port and no whitespace or control characters."""
-    parts = None
-    if isinstance(url, str) and url == url.strip() and not _UNSAFE_URL.search(url):
-        parts = urlsplit(url)
-        try:
-            parts.port  # noqa: B018  # raises ValueError for a port out of range
-        except ValueError:
-            parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ImproperlyConfigured(
-            f"{owner}: {option}={url!r} is not an http(s) URL with a host (and a valid port, "
-            "no spaces or control characters)"
-        )
-
-
-_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
-#: RFC 9110 field names: token characters.
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-#: Field values: no CR, LF or NUL (they would split or end the header).
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 
 def check_number(
@@ -103,30 +80,6 @@ def check_optional_str(
         raise ImproperlyConfigured(
             f"{owner}: {option}= must be a non-empty string{expected}, not {value!r}"
         )
-
-
-def check_headers(owner: str, headers: object) -> dict[str, str]:
-    """A mapping of header names (token characters) to string values without CR/LF/NUL."""
-    if headers is None:
-        return {}
-    if not isinstance(headers, Mapping):
-        raise ImproperlyConfigured(
-            f"{owner}: headers= must be a mapping of header names to values, e.g. "
-            f'{{"X-Token": "..."}}, not {headers!r}'
-        )
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise ImproperlyConfigured(
-                f"{owner}: headers= has an invalid header name {name!r} "
-                "(a non-empty string of letters, digits and !#$%&'*+-.^_`|~)"
-            )
-        if not isinstance(value, str) or _HEADER_VALUE_FORBIDDEN.search(value):
-            raise ImproperlyConfigured(
-                f"{owner}: headers[{name!r}] must be a string without CR, LF or NUL, not {value!r}"
-            )
-        out[name] = value
-    return out
 
 
 def check_durable(owner: str, durable: object) -> bool | None:

@@ -38,7 +38,7 @@ class OutboxDeliveryAdmin(_ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "target", "event_name")
-    search_fields = ("=event_id", "event_name", "target")
+    search_fields = ("=event_id", "event_name", "target", "=endpoint_id")
     date_hierarchy = "created_at"
     ordering = ("-id",)
     actions = ("retry_selected", "retry_dead_for_target")
@@ -46,6 +46,7 @@ class OutboxDeliveryAdmin(_ModelAdmin):
         "event_name",
         "event_id",
         "target",
+        "endpoint_id",
         "hook_key",
         "status",
         "attempts",

@@ -211,7 +211,9 @@ class HookRegistry:
 
     A key with no exact match falls back to the only hook with the same stored name
     and target name (the configuration changed, e.g. a rotated header value, but the
-    destination did not). No match, or several: the row cannot be sent.
+    destination did not). No match, or several: the row cannot be sent. Hooks that
+    rebuild a row's target themselves (``target_for``: ``EndpointsHook``) match any
+    row of their stored name.
     """
 
     def __init__(self) -> None:
@@ -219,6 +221,7 @@ class HookRegistry:
         self._size = -1
         self._exact: dict[str, Any] = {}
         self._by_target: dict[tuple[str, str], list[Any]] = {}
+        self._per_row: dict[str, Any] = {}  # stored name -> a hook with target_for
 
     def find(self, key: str, target: str) -> Any:
         """The hook for a row, or :class:`PayloadError` saying why there is none."""
@@ -233,6 +236,8 @@ class HookRegistry:
             if hook is not None:
                 return hook
             candidates = self._by_target.get((name, target), [])
+            if not candidates and name in self._per_row:
+                return self._per_row[name]
         if len(candidates) == 1:
             return candidates[0]
         if candidates:
@@ -249,9 +254,12 @@ class HookRegistry:
     def _rebuild(self, hooks: list[Any]) -> None:
         self._exact.clear()
         self._by_target.clear()
+        self._per_row.clear()
         for hook in hooks:
             key = hook_key(hook)
             self._exact.setdefault(key, hook)
+            if getattr(hook, "target_for", None) is not None:
+                self._per_row.setdefault(key.rpartition(":")[0], hook)
             by_target = self._by_target.setdefault(
                 (key.rpartition(":")[0], hook.target.name[:255]), []
             )

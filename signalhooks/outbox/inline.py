@@ -16,9 +16,10 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import InvalidStateError
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.utils import timezone
@@ -30,7 +31,10 @@ from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 
-__all__ = ["DurableDelivery", "write_row"]
+if TYPE_CHECKING:
+    from .models import OutboxDelivery
+
+__all__ = ["DurableDelivery", "write_row", "write_rows"]
 
 logger = logging.getLogger("signalhooks")
 BATCH_MAX = 1000
@@ -56,27 +60,53 @@ def write_row(delivery: Delivery) -> DurableDelivery | None:
     queue). Raises what the database raises: a durable event that cannot be stored
     must fail the transaction rather than commit without it.
     """
-    from .store import build_row, insert
+    stored = write_rows([delivery])
+    return stored[0] if stored else None
 
-    using = delivery.event.using or DEFAULT_DB_ALIAS
+
+def write_rows(deliveries: Sequence[Delivery]) -> list[DurableDelivery]:
+    """:func:`write_row` for several deliveries: one INSERT per database, not one per row.
+
+    The deliveries of one event (an ``EndpointsHook``'s) share its encoded payload.
+    Empty: the rows are left to the workers.
+    """
+    from .codec import encode
+    from .store import build_row, insert_many
+
     delay = first_delay()
     # The in-process attempt is only the fast path: with a full queue (or a first
-    # delay in the schedule) the row is left to the workers instead of being dropped.
-    inline = delay == 0 and counters.pending < get_engine().max_queue
+    # delay in the schedule) the rows are left to the workers instead of being dropped.
+    inline = delay == 0 and counters.pending + len(deliveries) <= get_engine().max_queue
     lease = float(conf.get("DURABLE_LEASE")) if inline else None
-    row = build_row(delivery, timezone.now(), lease=lease, locked_by=_inline_owner(), delay=delay)
-    insert(row, using)
+    now, owner = timezone.now(), _inline_owner()
+    payloads: dict[int, str] = {}
+    by_alias: dict[str, list[tuple[Delivery, OutboxDelivery]]] = {}
+    for delivery in deliveries:
+        payload = None
+        if delivery.request is None:  # rendered from the event alone: encode it once
+            payload = payloads.get(id(delivery.event))
+            if payload is None:
+                payload = payloads[id(delivery.event)] = encode(delivery.event, None)
+        row = build_row(delivery, now, lease=lease, locked_by=owner, delay=delay, payload=payload)
+        by_alias.setdefault(delivery.event.using or DEFAULT_DB_ALIAS, []).append((delivery, row))
+    for using, pairs in by_alias.items():
+        insert_many([row for _, row in pairs], using)
     if not inline:
-        if delivery.waiter is not None:  # async_receiver: nothing will happen in process
-            note = "stored in the outbox; signalhooks_worker delivers it"
-            delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
-        return None
-    durable = DurableDelivery(
-        delivery.event, delivery.target, delivery.owner, delivery.request, delivery.waiter
-    )
-    durable.row_id = row.pk
-    durable.using = using
-    return durable
+        note = "stored in the outbox; signalhooks_worker delivers it"
+        for delivery in deliveries:
+            if delivery.waiter is not None:  # async_receiver: nothing will happen in process
+                delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+        return []
+    stored = []
+    for using, pairs in by_alias.items():
+        for delivery, row in pairs:
+            durable = DurableDelivery(
+                delivery.event, delivery.target, delivery.owner, delivery.request, delivery.waiter
+            )
+            durable.row_id = row.pk
+            durable.using = using
+            stored.append(durable)
+    return stored
 
 
 _owner: tuple[int, str] | None = None

@@ -60,6 +60,11 @@ class OutboxDelivery(models.Model):
     delivered_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         null=True, blank=True
     )
+    #: The :class:`~signalhooks.models.Endpoint` of an ``EndpointsHook`` delivery (no
+    #: foreign key: a deleted endpoint leaves its rows, which die with the reason).
+    endpoint_id: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(
+        null=True, blank=True
+    )
 
     objects: ClassVar[models.Manager[OutboxDelivery]] = models.Manager()
 
@@ -72,6 +77,8 @@ class OutboxDelivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="signalhooks_outbox_due"),
             # Pruning delivered rows by age.
             models.Index(fields=["status", "delivered_at"], name="signalhooks_outbox_done"),
+            # An endpoint's attempts log, success rate and replay.
+            models.Index(fields=["endpoint_id", "created_at"], name="signalhooks_outbox_endpoint"),
         ]
 
     def __str__(self) -> str:

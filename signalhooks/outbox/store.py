@@ -29,6 +29,7 @@ __all__ = [
     "build_row",
     "claim",
     "insert",
+    "insert_many",
     "mark_dead",
     "owner_id",
     "prune",
@@ -47,17 +48,27 @@ def owner_id(kind: str) -> str:
 
 
 def build_row(
-    delivery: Delivery, now: datetime, *, lease: float | None, locked_by: str, delay: float
+    delivery: Delivery,
+    now: datetime,
+    *,
+    lease: float | None,
+    locked_by: str,
+    delay: float,
+    payload: str | None = None,
 ) -> OutboxDelivery:
-    """An unsaved row for ``delivery``; ``lease`` set = the in-process engine tries it first."""
+    """An unsaved row for ``delivery``; ``lease`` set = the in-process engine tries it first.
+
+    ``payload``: the encoded event when the caller has it already (one event, many rows).
+    """
     event = delivery.event
     row = OutboxDelivery(
         event_id=event.id,
         event_name=event.name[:255],
         hook_key=hook_key(delivery.owner),
         target=delivery.target.name[:255],
-        payload=encode(event, delivery.request),
+        payload=encode(event, delivery.request) if payload is None else payload,
         created_at=now,
+        endpoint_id=getattr(delivery.target, "endpoint_id", None),
     )
     if lease is not None:
         row.lease_until = row.next_attempt_at = now + timedelta(seconds=lease)
@@ -68,19 +79,25 @@ def build_row(
 
 
 def insert(row: OutboxDelivery, using: str) -> None:
-    """INSERT without ``Model.save()``: no pre_save/post_save for the outbox row.
+    """INSERT one row (see :func:`insert_many`)."""
+    insert_many([row], using)
+
+
+def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
+    """One INSERT for ``rows``, without ``Model.save()``: no pre_save/post_save for them.
 
     Signals would reach hooks connected to every model (an outbox row per outbox row,
     for ever) and would end the per-dispatch snapshot memo of the model being saved.
     """
-    OutboxDelivery.objects.using(using).bulk_create([row])
-    if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
-        row.pk = (
-            OutboxDelivery.objects.using(using)
-            .filter(event_id=row.event_id, hook_key=row.hook_key)
-            .values_list("pk", flat=True)
-            .last()
-        )
+    OutboxDelivery.objects.using(using).bulk_create(rows)
+    for row in rows:
+        if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
+            row.pk = (
+                OutboxDelivery.objects.using(using)
+                .filter(event_id=row.event_id, hook_key=row.hook_key, endpoint_id=row.endpoint_id)
+                .values_list("pk", flat=True)
+                .last()
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +107,7 @@ class ClaimedRow:
     target: str
     payload: str
     attempts: int
+    endpoint_id: int | None = None
 
 
 def claim(using: str, worker: str, batch: int, lease: float) -> list[ClaimedRow]:
@@ -108,7 +126,7 @@ def claim(using: str, worker: str, batch: int, lease: float) -> list[ClaimedRow]
             rows.select_for_update(skip_locked=True)
             .filter(status=PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at")
-            .values_list("id", "hook_key", "target", "payload", "attempts")[:batch]
+            .values_list("id", "hook_key", "target", "payload", "attempts", "endpoint_id")[:batch]
         )
         if found:
             rows.filter(pk__in=[r[0] for r in found]).update(

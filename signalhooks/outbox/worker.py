@@ -33,7 +33,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
 from .codec import HookRegistry, decode
-from .store import claim, mark_dead, owner_id, record, renew
+from .store import ClaimedRow, claim, mark_dead, owner_id, record, renew
 
 __all__ = ["Worker"]
 
@@ -193,12 +193,13 @@ class Worker:
         for row in rows:
             try:
                 hook = self._registry.find(row.hook_key, row.target)
+                target = hook.target if row.endpoint_id is None else _endpoint(hook, row)
                 event, request = decode(row.payload)
             except PayloadError as exc:
                 bad.append((row.id, str(exc)))
                 logger.error("signalhooks worker: outbox row %d is dead: %s", row.id, exc)
                 continue
-            delivery = WorkerDelivery(event, hook.target, hook, request)
+            delivery = WorkerDelivery(event, target, hook, request)
             delivery.row_id = row.id
             delivery.worker = self
             delivery.attempts = row.attempts
@@ -258,3 +259,15 @@ class Worker:
                     await self._call(renew, self.using, self.id, ids, self.lease)
                 except Exception as exc:
                     logger.error("signalhooks worker: renewing leases failed: %s", exc)
+
+
+def _endpoint(hook: Any, row: ClaimedRow) -> Any:
+    """The target of an endpoint's row, rebuilt by its hook (``EndpointsHook.target_for``).
+
+    :class:`PayloadError` (the row dies with that reason) when the endpoint was deleted
+    or disabled.
+    """
+    target_for = getattr(hook, "target_for", None)
+    if target_for is None:
+        raise PayloadError(f"row names endpoint {row.endpoint_id} but {hook!r} has no endpoints")
+    return target_for(row.endpoint_id)

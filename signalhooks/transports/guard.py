@@ -1,8 +1,9 @@
 """SSRF guard: refuse to connect to loopback, private, link-local or metadata addresses.
 
 On when ``SIGNALHOOKS["BLOCK_PRIVATE_ADDRESSES"]`` is true (for webhook URLs that
-come from data, e.g. entered by users). The check runs on the *resolved* address,
-at connect time, inside aiohttp's connector: a host name that resolves to
+come from data, e.g. entered by users), and for endpoints stored in the database
+while ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is (the default). The check runs on the
+*resolved* address, at connect time, inside aiohttp's connector: a host name that resolves to
 ``127.0.0.1`` or ``169.254.169.254`` (DNS rebinding) is refused just like the
 literal address. Redirects are never followed, so a public URL cannot bounce a
 request inward either.
@@ -48,7 +49,7 @@ def _refuse(host: str, address: str, reason: str) -> BlockedAddressError:
     shown = host if host == address else f"{host} ({address})"
     return BlockedAddressError(
         f"refused to connect to {shown}: {reason} address blocked by "
-        "SIGNALHOOKS['BLOCK_PRIVATE_ADDRESSES']"
+        "SIGNALHOOKS['BLOCK_PRIVATE_ADDRESSES'] (ENDPOINT_BLOCK_PRIVATE_ADDRESSES for endpoints)"
     )
 
 

@@ -35,10 +35,14 @@ class Clients:
 
         An owner with an ``ssl_context`` attribute (not ``None``) gets the shared
         aiohttp pool with that context per request, or its own httpx client when
-        ``HTTP_TRANSPORT = "httpx"``.
+        ``HTTP_TRANSPORT = "httpx"``. An owner whose ``block_private_addresses`` is true
+        gets the guarded aiohttp pool whatever ``BLOCK_PRIVATE_ADDRESSES`` says.
         """
         if client is None:
-            guard: bool = conf.get("BLOCK_PRIVATE_ADDRESSES")
+            # An owner may ask for the guard itself (endpoints stored in the database).
+            guard = bool(
+                conf.get("BLOCK_PRIVATE_ADDRESSES") or getattr(owner, "block_private_addresses", 0)
+            )
             httpx_default = conf.get("HTTP_TRANSPORT") == "httpx" and not guard
             shared = self._default_http.get(guard)
             if shared is None:

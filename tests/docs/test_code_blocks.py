@@ -172,6 +172,7 @@ def restore_signals() -> Any:
         model_signals.post_delete,
         signalhooks.delivery_succeeded,
         signalhooks.delivery_failed,
+        signalhooks.endpoint_disabled,
     ]
     saved = [list(signal.receivers) for signal in signals]
     yield

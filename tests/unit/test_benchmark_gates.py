@@ -32,3 +32,22 @@ def test_a_relative_gate_without_its_baseline_says_so_instead_of_failing():
     assert not result.gate_failed and "not gated" in result.measured
     # The absolute p99 gate needs no baseline.
     assert judge(CALLER[99], 3000.0, "", None, smoke=True).gate_failed
+
+
+def test_endpoint_bars_pair_each_repetition_and_skip_other_phases():
+    from benchmarks.bars import evaluate
+
+    runs = {
+        "endpoints/caller": [{"cost_p50_us": 160.0}, {"cost_p50_us": 400.0}],
+        "endpoints/hooks": [{"cost_p50_us": 200.0}, {"cost_p50_us": 200.0}],
+        "endpoints/durable": [{"error": "exit 1: no PostgreSQL"}],
+        "endpoints/fanout": [{"rate": 2000.0}],
+        "endpoints/raw_fanout": [{"rate": 3000.0}],
+    }
+    caller, durable, fanout = evaluate(runs, smoke=True)  # no other phase's bars
+    assert caller.ratio == 1.4 and caller.status == "PASS"  # median of 0.8 and 2.0
+    assert (durable.status, durable.gate_failed) == ("ERROR", False)  # reported, not gated
+    assert "no PostgreSQL" in durable.measured
+    assert round(fanout.ratio, 3) == 0.667 and not fanout.gate_failed
+    runs["endpoints/raw_fanout"] = [{"rate": 5000.0}]
+    assert evaluate(runs, smoke=True)[2].gate_failed  # 0.4x: below the 0.45x smoke gate

@@ -15,7 +15,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.test import override_settings
 
-from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
+from signalhooks.hooks import EndpointsHook, HTTPSignalHook, SNSSignalHook
 from signalhooks.hooks.wiring import connected_signals, connections
 from signalhooks.registry import all_hooks
 from tests.testapp.models import Pizza
@@ -151,11 +151,15 @@ def test_hook_connected_anywhere_is_not_w001(http):
     assert ids(run_checks(tags=["signalhooks"]), weakly) == ["signalhooks.W001"]
 
 
-@pytest.mark.django_db
+# All databases: from Django 6.1, the model checks of a run without --database ask every
+# database whether it supports JSONField (the Endpoint model has JSON fields).
+@pytest.mark.django_db(databases="__all__")
 @override_settings(MIGRATION_MODULES={"signalhooks": "tests.checks_outbox_migrations"})
 def test_durable_hook_with_unapplied_migrations_is_w002(hook, monkeypatch):
     for other in all_hooks():  # durable hooks of earlier tests live on; set aside for now
         monkeypatch.setattr(other, "durable", False)
+        if isinstance(other, EndpointsHook):  # they read the Endpoint table
+            monkeypatch.setattr(other, "target_for", None)
     assert "signalhooks.W002" not in ids(run_checks(databases=["default"]))  # nothing durable
     monkeypatch.setattr(hook, "durable", True)
     assert "signalhooks.W002" not in ids(run_checks())  # database checks need --database
@@ -164,3 +168,37 @@ def test_durable_hook_with_unapplied_migrations_is_w002(hook, monkeypatch):
     # Recorded inside the test's transaction, which is rolled back afterwards.
     MigrationRecorder(connection).record_applied("signalhooks", "0001_outbox_check")
     assert "signalhooks.W002" not in ids(run_checks(databases=["default"]))
+
+
+def test_endpoints_hook_without_app_is_e009(connect):
+    endpoints = connect(post_save, EndpointsHook(durable=False), Pizza)
+    assert ids(run_checks(tags=["signalhooks"]), endpoints) == []
+    with override_settings(INSTALLED_APPS=INSTALLED_WITHOUT_APP):
+        [message] = [m for m in run_checks(tags=["signalhooks"]) if m.obj is endpoints]
+    assert message.id == "signalhooks.E009" and "INSTALLED_APPS" in message.hint
+
+
+@pytest.mark.django_db
+@override_settings(MIGRATION_MODULES={"signalhooks": "tests.checks_outbox_migrations"})
+def test_endpoints_hook_with_unapplied_migrations_is_w002(connect, monkeypatch):
+    for other in all_hooks():
+        monkeypatch.setattr(other, "durable", False)
+        if isinstance(other, EndpointsHook):
+            monkeypatch.setattr(other, "target_for", None)
+    assert "signalhooks.W002" not in ids(run_checks(databases=["default"]))
+    connect(post_save, EndpointsHook(durable=False), Pizza)
+    [message] = [m for m in run_checks(databases=["default"]) if m.id == "signalhooks.W002"]
+    assert "EndpointsHook" in message.msg
+
+
+def test_endpoint_guard_off_is_w003_with_deploy():
+    security = ["security"]  # the tag W003 is registered with, like Django's own
+    assert "signalhooks.W003" not in ids(run_checks(tags=security, include_deployment_checks=True))
+    with override_settings(SIGNALHOOKS={"ENDPOINT_BLOCK_PRIVATE_ADDRESSES": False}):
+        assert "signalhooks.W003" not in ids(run_checks(tags=security))  # deployment only
+        [message] = [
+            m
+            for m in run_checks(tags=security, include_deployment_checks=True)
+            if m.id == "signalhooks.W003"
+        ]
+    assert "ENDPOINT_BLOCK_PRIVATE_ADDRESSES" in message.msg and message.hint

@@ -35,6 +35,7 @@ class GatedTarget:
         self.max_in_flight = max_in_flight
         self.max_attempts = max_attempts
         self.ordered = ordered
+        self.rate_limit: int | None = None
         self.gate = asyncio.Event()
         self.running = 0
         self.peak = 0
@@ -222,3 +223,32 @@ async def test_closing_reports_every_unfinished_delivery_as_failed():
     await lanes.aclose()
     assert len(results.items) == 4 and not any(r.ok for r in results.items)
     assert {r.error for r in results.items} == {"engine shut down before the delivery finished"}
+
+
+@in_loop
+async def test_a_rate_limited_lane_waits_for_tokens_without_holding_a_slot():
+    lanes = Lanes(clients=_Closable(), max_in_flight=1)
+    limited, free = GatedTarget("limited"), GatedTarget("free")
+    limited.rate_limit = 5  # a burst of 5, then 5 per second
+    limited.gate.set()
+    free.gate.set()
+    results = Results()
+    deliver(lanes, limited, 7, results)
+    await settle()
+    deliver(lanes, free, 5, results)
+    while len(results.items) < 10:
+        await settle()
+    # The burst and every free delivery went through the one slot; the limited lane
+    # waits for its next token without taking the slot from the free lane.
+    done = [r.event for r in results.items]
+    assert sorted(done) == sorted(
+        [f"limited-{n}" for n in range(5)] + [f"free-{n}" for n in range(5)]
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while len(results.items) < 12:
+        await asyncio.sleep(0.01)
+    assert (
+        loop.time() - started >= 0.3
+    )  # two more tokens at 5/s: at least 0.2 s each after the first
+    await lanes.aclose()

@@ -150,6 +150,9 @@ def test_ipv6_targets_are_named_as_urls():
         ("DURABLE_LEASE", NAN),
         ("DURABLE_RETRY_SCHEDULE", [0, NAN]),
         ("MAX_ATTEMPTS", True),
+        ("ENDPOINT_CACHE_TTL", -1),
+        ("ENDPOINT_DISABLE_AFTER", NAN),
+        ("ENDPOINT_BLOCK_PRIVATE_ADDRESSES", "yes"),
     ],
 )
 def test_settings_numbers_must_be_finite_and_in_range(key, value):
@@ -157,3 +160,16 @@ def test_settings_numbers_must_be_finite_and_in_range(key, value):
     assert len(problems) == 1 and key in problems[0] and repr(value) in problems[0]
     with override_settings(SIGNALHOOKS={key: value}), pytest.raises(ImproperlyConfigured):
         conf.get("TIMEOUT")
+
+
+def test_endpoints_hook_options_are_checked():
+    from signalhooks.hooks import EndpointsHook
+
+    with pytest.raises(ImproperlyConfigured, match="owner= must be a callable"):
+        EndpointsHook(owner="shop")  # type: ignore[arg-type]
+    with pytest.raises(ImproperlyConfigured, match="durable must be True, False or None"):
+        EndpointsHook(durable="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        EndpointsHook(timeout=5)  # type: ignore[call-arg]  # per endpoint: the settings'
+    with pytest.raises(ImproperlyConfigured, match="when_changed"):
+        EndpointsHook(when_changed=[])

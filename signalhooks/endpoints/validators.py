@@ -1,0 +1,126 @@
+"""Field validation of endpoints: URL (with the SSRF rule), event types, headers; secrets.
+
+Each validator raises Django's ``ValidationError`` with a message for the user who
+typed the value (``full_clean()``, the admin form). The URL check reuses the hooks'
+own (:mod:`signalhooks.validation`) and the delivery-time guard's address rules
+(:mod:`signalhooks.transports.guard`).
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+
+from .. import conf
+from ..targets.signing import SECRET_PREFIX
+from ..transports.guard import blocked_reason
+from ..validation import check_headers, check_url
+from .patterns import pattern_problem
+
+__all__ = [
+    "RESERVED_HEADERS",
+    "generate_secret",
+    "validate_event_types",
+    "validate_headers",
+    "validate_url",
+]
+
+#: Headers an endpoint may not set: the request's framing and routing, and signing.
+RESERVED_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "content-type",
+        "host",
+        "keep-alive",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "webhook-id",
+        "webhook-signature",
+        "webhook-timestamp",
+    }
+)
+#: Bytes of a generated signing key (Standard Webhooks: 24 to 64).
+SECRET_BYTES = 32
+
+
+def generate_secret() -> str:
+    """A new Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(os.urandom(SECRET_BYTES)).decode("ascii")
+
+
+def validate_url(value: Any) -> None:
+    """An ``http(s)://`` URL with a host; with ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` (the
+    default), not one that resolves to a loopback, private, link-local or metadata address.
+
+    A host name that does not resolve now is accepted: the same rule is applied again
+    to the resolved address at every delivery, which is what protects (DNS can change).
+    """
+    try:
+        check_url("Endpoint", value, "url")
+    except ImproperlyConfigured:
+        raise ValidationError(
+            "Enter an http:// or https:// URL with a host (and a valid port, no spaces).",
+            code="invalid",
+        ) from None
+    if not conf.get("ENDPOINT_BLOCK_PRIVATE_ADDRESSES"):
+        return
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    for address in _addresses(host, parts.port or (443 if parts.scheme == "https" else 80)):
+        reason = blocked_reason(address)
+        if reason is not None:
+            shown = host if host == address else f"{host} ({address})"
+            raise ValidationError(
+                f"{shown} is a {reason} address; endpoints may not point at internal "
+                "services (SIGNALHOOKS['ENDPOINT_BLOCK_PRIVATE_ADDRESSES']).",
+                code="blocked",
+            )
+
+
+def _addresses(host: str, port: int) -> list[str]:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return [host]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):  # does not resolve (yet): checked again at delivery
+        return []
+    return [str(info[4][0]) for info in infos]
+
+
+def validate_event_types(value: Any) -> None:
+    """A list of event-type patterns (:mod:`.patterns`); empty means every event."""
+    if not isinstance(value, list):
+        raise ValidationError(
+            'Event types must be a list of patterns, e.g. ["shop.Order:*"].', code="invalid"
+        )
+    problems = [problem for item in value if (problem := pattern_problem(item))]
+    if problems:
+        raise ValidationError(problems, code="invalid")
+
+
+def validate_headers(value: Any) -> None:
+    """A JSON object of extra request headers: valid names and values, none reserved."""
+    try:
+        headers = check_headers("Endpoint", value)
+    except ImproperlyConfigured as exc:
+        message = str(exc).removeprefix("Endpoint: ").replace("headers=", "headers", 1)
+        raise ValidationError(message, code="invalid") from None
+    reserved = sorted(name for name in headers if name.lower() in RESERVED_HEADERS)
+    if reserved:
+        raise ValidationError(
+            f"Headers {', '.join(reserved)} are set by signalhooks and cannot be overridden.",
+            code="reserved",
+        )

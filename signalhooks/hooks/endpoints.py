@@ -1,0 +1,203 @@
+"""``EndpointsHook``: each event to every matching endpoint stored in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Unpack
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
+from django.db.models import Model
+
+from ..accept.route import accept_all, accept_all_awaited, route_for
+from ..endpoints.index import Entry, Matches, OwnerKey, endpoint_index
+from ..endpoints.target import AllEndpoints, EndpointTarget
+from ..engine.handoff import LoopWaiter
+from ..outcome.results import DeliveryResult
+from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
+from ..snapshot.events import Event, model_action, model_names
+from ..targets.base import Delivery, Waiter
+from .base import EventName, HookOptions, SignalHook
+from .options import check_callable, check_durable
+
+__all__ = ["EndpointsHook", "Owner"]
+
+#: ``owner=``: called with the signal's ``instance``; returns the owner or ``None``.
+Owner = Callable[[Any], Model | None]
+
+
+class EndpointsHook(SignalHook):
+    """Deliver each event to every active :class:`~signalhooks.models.Endpoint` whose
+    ``event_types`` match the event name.
+
+    The body is the one :class:`HTTPSignalHook` sends; each request is signed with its
+    endpoint's secret (Standard Webhooks) and carries its endpoint's headers. Endpoints
+    are read from a per-process cache, not queried per event (see
+    :mod:`signalhooks.endpoints.index`).
+
+    Options, besides those of :class:`SignalHook` (``event``, ``fields``, ``exclude``,
+    ``serializer``, ``use_natural_keys``, ``when``, ``when_changed``):
+
+    ``owner`` (default ``None``: every matching endpoint)
+        ``callable(instance) -> Model | None``: deliver only to the endpoints whose
+        owner is the returned object (``None``: the endpoints without an owner). Called
+        only when some endpoint matches the event name.
+    ``durable`` (default ``True``)
+        Write one outbox row per endpoint in the caller's transaction (one bulk insert
+        per event), which the attempts log and replay read; ``False`` delivers in
+        process only; ``None`` follows ``SIGNALHOOKS["DURABLE"]``.
+
+    Timeouts and attempts come from the ``SIGNALHOOKS`` settings; each endpoint has its
+    own ``rate_limit``. ``async_receiver`` returns a list of results, one per endpoint.
+    """
+
+    target: AllEndpoints
+    stored_name = "endpoints"
+
+    def __init__(
+        self,
+        *,
+        owner: Owner | None = None,
+        durable: bool | None = True,
+        event: EventName | None = None,
+        **options: Unpack[HookOptions],
+    ) -> None:
+        name = type(self).__name__
+        if owner is not None:
+            check_callable(name, "owner", owner, "taking the instance and returning its owner")
+        self.durable = check_durable(name, durable)
+        from django.apps import apps
+
+        if apps.apps_ready and not apps.is_installed("signalhooks"):
+            raise ImproperlyConfigured(
+                f'{name} reads the Endpoint table: add "signalhooks" to INSTALLED_APPS '
+                "(and migrate)"
+            )
+        self.owner = owner
+        self.target = AllEndpoints()
+        self._renders = False
+        super().__init__(event=event, **options)
+
+    # -- routing ---------------------------------------------------------------------
+
+    def _routing_name(self, dispatch: Dispatch) -> str:
+        """The event name, known before any snapshot is taken."""
+        kwargs = dispatch.kwargs
+        if self.event_name is not None:
+            return self._name_for(kwargs) or ""
+        instance = kwargs.get("instance")
+        if isinstance(instance, Model):
+            return model_names(type(instance), model_action(dispatch.signal, kwargs))[1]
+        return "signal"
+
+    def _owner_key(self, kwargs: Mapping[str, Any]) -> OwnerKey:
+        assert self.owner is not None
+        owner = self.owner(kwargs.get("instance"))
+        if owner is None:
+            return None
+        if not isinstance(owner, Model) or owner.pk is None:
+            raise TypeError(f"owner= returned {owner!r}, not a saved model instance or None")
+        concrete = owner._meta.concrete_model or type(owner)
+        return (concrete._meta.label_lower, str(owner.pk))
+
+    def _plan(
+        self, dispatch: Dispatch, name: str, matches: Matches, waiter: Waiter | None = None
+    ) -> tuple[Event, tuple[Entry, ...]] | None:
+        """The event and its endpoints, or ``None`` (condition false, nothing, rejected)."""
+        kwargs = dispatch.kwargs
+        try:
+            conditions = self.conditions
+            if conditions.active and not conditions.allows(
+                dispatch.signal, kwargs, dispatch.serial
+            ):
+                return None
+            entries = matches.entries
+            if self.owner is not None:
+                entries = matches.for_owner(self._owner_key(kwargs))
+                if not entries:
+                    return None
+            event = dispatch.event(None if self.event_name is None else name, self._serialize)
+        except Exception as exc:  # never raise into save(): report and count instead
+            if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
+                raise  # async_receiver retries in a thread
+            self._reject(dispatch.signal, kwargs, exc, waiter)
+            return None
+        return event, entries
+
+    def _observe(self, dispatch: Dispatch) -> None:
+        """Nothing to deliver: still keep ``when_changed``'s previous values current."""
+        if self.conditions.when_changed is not None:
+            try:
+                self.conditions.observe(dispatch.kwargs, dispatch.serial)
+            except Exception as exc:
+                self._reject(dispatch.signal, dispatch.kwargs, exc)
+
+    # -- sync receiver -------------------------------------------------------------
+
+    def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
+        """Receiver for ``Signal.send()``: no query per event (the endpoints are cached),
+        and no snapshot when no endpoint matches."""
+        dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
+        try:
+            name = self._routing_name(dispatch)
+        except Exception as exc:  # the event= callable failed
+            self._reject(signal, kwargs, exc)
+            return
+        matches = endpoint_index.current().match(name)
+        if not matches.entries:
+            self._observe(dispatch)
+            return
+        planned = self._plan(dispatch, name, matches)
+        if planned is None:
+            return
+        event, entries = planned
+        route = dispatch.route
+        if route is None:
+            route = dispatch.route = route_for(event)
+        accept_all([Delivery(event, entry.target, self) for entry in entries], self.durable, route)
+
+    # -- async receiver --------------------------------------------------------------
+
+    async def async_receiver(  # type: ignore[override]  # one result per endpoint
+        self, signal: Any = None, sender: Any = None, **kwargs: Any
+    ) -> list[DeliveryResult]:
+        """Receiver for ``await Signal.asend()``: the results, one per matching endpoint.
+
+        An empty list when no endpoint matches (or a condition is false); a one-item
+        list with the failure when the event could not be built.
+        """
+        dispatch = join_dispatch(self, signal, sender, kwargs, loop_tick())
+        routes = endpoint_index.cached() or await sync_to_async(endpoint_index.current)()
+        rejected = LoopWaiter()
+        try:
+            name = self._routing_name(dispatch)
+        except Exception as exc:
+            self._reject(signal, kwargs, exc, rejected)
+            return [rejected.future.result()]
+        matches = routes.match(name)
+        if not matches.entries:
+            self._observe(dispatch)
+            return []
+        try:
+            planned = self._plan(dispatch, name, matches, rejected)
+        except SynchronousOnlyOperation:  # serializing touched the DB (e.g. m2m)
+            planned = await sync_to_async(self._plan)(dispatch, name, matches)
+        if planned is None:
+            return [rejected.future.result()] if rejected.future.done() else []
+        event, entries = planned
+        waiters = [LoopWaiter() for _ in entries]
+        deliveries = [
+            Delivery(event, entry.target, self, None, waiter)
+            for entry, waiter in zip(entries, waiters, strict=True)
+        ]
+        await accept_all_awaited(deliveries, self.durable)
+        return list(await asyncio.gather(*(waiter.future for waiter in waiters)))
+
+    # -- the outbox worker -----------------------------------------------------------
+
+    def target_for(self, endpoint_id: int) -> EndpointTarget:
+        """The target of an outbox row of endpoint ``endpoint_id``; ``PayloadError`` (the
+        row dies with that reason) when the endpoint was deleted or is disabled."""
+        return endpoint_index.target_for(endpoint_id)
