@@ -42,6 +42,13 @@ DEFAULTS: Final[dict[str, Any]] = {
     # Dump instances with signalhooks' own field walk (same bytes as Django's serializer,
     # deferred to the delivery thread); False: Django's serializer, at signal time.
     "FAST_SERIALIZER": True,
+    # Durable rows sent by this process first (True), or left to the fleet: the
+    # ``signalhooks_worker`` processes (woken by PostgreSQL NOTIFY) or Django tasks.
+    "DURABLE_INLINE": True,
+    # Django Tasks mode: an alias of settings.TASKS; each committed durable row is
+    # enqueued as a task on TASKS_QUEUE of that backend (None: no tasks).
+    "TASKS_BACKEND": None,
+    "TASKS_QUEUE": "default",
 }
 
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -61,6 +68,9 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "DURABLE_RETRY_SCHEDULE": (list, tuple),
     "DURABLE_LEASE": (int, float),
     "FAST_SERIALIZER": (bool,),
+    "DURABLE_INLINE": (bool,),
+    "TASKS_BACKEND": (str, type(None)),
+    "TASKS_QUEUE": (str,),
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
 _MINIMUM: Final[dict[str, float]] = {
@@ -92,7 +102,7 @@ def validate(user: object) -> list[str]:
             continue
         types = _TYPES[key]
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = " or ".join(t.__name__ for t in types)
+            names = " or ".join("None" if t is type(None) else t.__name__ for t in types)
             problems.append(f"SIGNALHOOKS[{key!r}] must be {names}, not {value!r}.")
         elif isinstance(value, float) and not math.isfinite(value):
             problems.append(f"SIGNALHOOKS[{key!r}] must be a finite number, not {value!r}.")
@@ -100,6 +110,8 @@ def validate(user: object) -> list[str]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be one of {_CHOICES[key]}, not {value!r}.")
         elif key in _MINIMUM and cast(float, value) < _MINIMUM[key]:
             problems.append(f"SIGNALHOOKS[{key!r}] must be >= {_MINIMUM[key]}, not {value!r}.")
+        elif key in ("TASKS_BACKEND", "TASKS_QUEUE") and value == "":
+            problems.append(f"SIGNALHOOKS[{key!r}] must not be empty.")
         elif key == "DURABLE_RETRY_SCHEDULE" and not _is_schedule(value):
             problems.append(
                 f"SIGNALHOOKS[{key!r}] must be a non-empty list of delays in seconds (>= 0), "

@@ -1,8 +1,11 @@
 """Where a delivery goes, decided in one place.
 
 A hook's delivery goes to the outbox table (durable: a row in the caller's
-transaction, then the in-process attempt), and to the engine: after the commit when
-the caller is inside ``transaction.atomic()``, at once otherwise. The decision is
+transaction), and to the engine: after the commit when the caller is inside
+``transaction.atomic()``, at once otherwise. A durable row is sent by this process
+first (``DURABLE_INLINE``, the default), or only written and handed over to the
+fleet at commit (:mod:`.handover`): a NOTIFY that wakes ``signalhooks_worker``
+(``DURABLE_INLINE=False``), or a Django task (``TASKS_BACKEND``). The decision is
 taken once per dispatch, by its first hook (:func:`route_for`); on cold caches every
 call a further hook saves counts in ``save()``.
 """
@@ -18,12 +21,16 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 
 from .. import conf
 from ..engine.bridge import get_engine
-from ..outbox.inline import write_row
+from ..outbox.inline import write_queued_row, write_row
 from ..snapshot.events import Event
 from ..targets.base import Delivery
 from .atomic import in_atomic_block
+from .handover import hand_over, hand_over_now
 
-__all__ = ["Route", "accept", "accept_awaited", "route_for"]
+__all__ = ["FLEET", "INLINE", "TASKS", "Route", "accept", "accept_awaited", "route_for"]
+
+#: Who sends a durable row: this process first, signalhooks_worker, or a Django task.
+INLINE, FLEET, TASKS = "inline", "fleet", "tasks"
 
 
 class Route(NamedTuple):
@@ -35,12 +42,26 @@ class Route(NamedTuple):
     on_commit: str | None
     #: The engine's ``accept`` (never blocks, never raises).
     engine_accept: Callable[[Delivery], bool]
+    #: Who sends durable rows: :data:`INLINE`, :data:`FLEET` or :data:`TASKS`.
+    durable_mode: str
 
 
 def route_for(event: Event) -> Route:
     using = event.using or DEFAULT_DB_ALIAS
     atomic = using if in_atomic_block(using) else None
-    return Route(conf.get("DURABLE"), atomic, get_engine().accept)
+    return Route(conf.get("DURABLE"), atomic, get_engine().accept, durable_mode())
+
+
+def durable_mode() -> str:
+    if conf.get("TASKS_BACKEND") is not None:
+        return TASKS
+    return INLINE if conf.get("DURABLE_INLINE") else FLEET
+
+
+def _write_for_fleet(delivery: Delivery, mode: str) -> tuple[str, int, bool]:
+    # An enqueued task has a lease's time to claim its row before the sweep takes it.
+    after = float(conf.get("DURABLE_LEASE")) if mode == TASKS else 0.0
+    return write_queued_row(delivery, after)
 
 
 def accept(delivery: Delivery, durable: bool | None, route: Route) -> None:
@@ -50,6 +71,11 @@ def accept(delivery: Delivery, durable: bool | None, route: Route) -> None:
     commit without it).
     """
     if durable or (durable is None and route.durable_default):
+        if route.durable_mode is not INLINE:  # the row is the fleet's: hand it over
+            using, row_id, due = _write_for_fleet(delivery, route.durable_mode)
+            if due:
+                hand_over(using, row_id, route.durable_mode is TASKS, route.on_commit is not None)
+            return
         stored = write_row(delivery)  # joins the caller's transaction
         if stored is None:  # left to the workers
             return
@@ -68,6 +94,12 @@ async def accept_awaited(delivery: Delivery, durable: bool | None) -> None:
     so the delivery is handed over at once; the outbox row is written off the loop.
     """
     if durable or (durable is None and conf.get("DURABLE")):
+        mode = durable_mode()
+        if mode is not INLINE:
+            using, row_id, due = await sync_to_async(_write_for_fleet)(delivery, mode)
+            if due:
+                await sync_to_async(hand_over_now)(using, row_id, mode is TASKS)
+            return
         stored = await sync_to_async(write_row)(delivery)
         if stored is None:
             return

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import InvalidStateError
 from dataclasses import replace
+from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.utils import timezone
@@ -30,7 +31,7 @@ from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 
-__all__ = ["DurableDelivery", "write_row"]
+__all__ = ["DurableDelivery", "inline_owner", "write_queued_row", "write_row"]
 
 logger = logging.getLogger("signalhooks")
 BATCH_MAX = 1000
@@ -43,10 +44,15 @@ class DurableDelivery(Delivery):
 
     row_id: int
     using: str
+    #: Seconds a row that stays pending is left to whoever comes for it at its next time.
+    grace = 0.0
 
     def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
         _writer.put((self, attempt, done))
         return True
+
+    def rescheduled(self, when: datetime) -> None:
+        """Writer thread: the attempt failed and the row is due again at ``when``."""
 
 
 def write_row(delivery: Delivery) -> DurableDelivery | None:
@@ -64,7 +70,7 @@ def write_row(delivery: Delivery) -> DurableDelivery | None:
     # delay in the schedule) the row is left to the workers instead of being dropped.
     inline = delay == 0 and counters.pending < get_engine().max_queue
     lease = float(conf.get("DURABLE_LEASE")) if inline else None
-    row = build_row(delivery, timezone.now(), lease=lease, locked_by=_inline_owner(), delay=delay)
+    row = build_row(delivery, timezone.now(), lease=lease, locked_by=inline_owner(), delay=delay)
     insert(row, using)
     if not inline:
         if delivery.waiter is not None:  # async_receiver: nothing will happen in process
@@ -79,10 +85,34 @@ def write_row(delivery: Delivery) -> DurableDelivery | None:
     return durable
 
 
+def write_queued_row(delivery: Delivery, after: float) -> tuple[str, int, bool]:
+    """Insert a row that this process will not send: ``(alias, row id, due now)``.
+
+    The fleet (``signalhooks_worker``, or a Django task) sends it. ``after``: seconds
+    before a row due now counts as overdue, the time an enqueued task has to claim it
+    (0 for workers, which take due rows themselves). A row whose first attempt the
+    schedule delays is simply due then. Raises what the database raises, like
+    :func:`write_row`.
+    """
+    from .store import build_row, insert
+
+    using = delivery.event.using or DEFAULT_DB_ALIAS
+    delay = first_delay()
+    now = delay == 0
+    row = build_row(
+        delivery, timezone.now(), lease=None, locked_by="", delay=after if now else delay
+    )
+    insert(row, using)
+    if delivery.waiter is not None:  # async_receiver: nothing will happen in process
+        note = "stored in the outbox; the workers deliver it"
+        delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+    return using, row.pk, now
+
+
 _owner: tuple[int, str] | None = None
 
 
-def _inline_owner() -> str:
+def inline_owner() -> str:
     """The lease holder name of this process (new after fork)."""
     global _owner
     if _owner is None or _owner[0] != os.getpid():
@@ -128,14 +158,14 @@ class _Writer:
             close_old_connections()
 
     def _write(self, batch: list[Item]) -> None:
-        by_alias: dict[str, list[Item]] = {}
+        by_alias: dict[tuple[str, float], list[Item]] = {}
         for item in batch:
-            by_alias.setdefault(item[0].using, []).append(item)
-        owner = _inline_owner()
-        for using, items in by_alias.items():
+            by_alias.setdefault((item[0].using, item[0].grace), []).append(item)
+        owner = inline_owner()
+        for (using, grace), items in by_alias.items():
             rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
             try:
-                decisions = _record_with_retry(using, owner, rows)
+                decisions = _record_with_retry(using, owner, rows, grace)
             except Exception as exc:
                 # The row keeps its lease; a worker retries it when the lease runs out.
                 logger.error(
@@ -153,16 +183,16 @@ class _Writer:
 
 
 def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]]
+    using: str, owner: str, rows: list[tuple[int, int, Attempt]], grace: float
 ) -> list[Decision]:
     from .store import record
 
     try:
-        return record(using, owner, rows)
+        return record(using, owner, rows, grace=grace)
     except Exception:
         # A connection dropped while idle (database restart, CONN_MAX_AGE): reconnect once.
         connections[using].close()
-        return record(using, owner, rows)
+        return record(using, owner, rows, grace=grace)
 
 
 def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> None:
@@ -172,6 +202,8 @@ def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> 
     else:
         counters.hand_off()
         when = decision.next_attempt_at
+        if when is not None and decision.status == "pending":
+            delivery.rescheduled(when)
         note = f"; the outbox worker retries it at {when.isoformat()}" if when else ""
         result = replace(result, error=f"{result.error}{note}")
     if delivery.waiter is not None:

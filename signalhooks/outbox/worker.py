@@ -33,6 +33,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
 from .codec import HookRegistry, decode
+from .listen import listen
 from .store import claim, mark_dead, owner_id, record, renew
 
 __all__ = ["Worker"]
@@ -90,6 +91,7 @@ class Worker:
         self._settled: list[tuple[WorkerDelivery, Attempt]] = []
         self._stopping = False
         self._force = False
+        self._told = False  # a NOTIFY came since the last claim started
         self._changed = asyncio.Event()
         self._to_record = asyncio.Event()
 
@@ -104,6 +106,8 @@ class Worker:
         helpers = [
             asyncio.create_task(self._record_loop()),
             asyncio.create_task(self._renew_loop()),
+            # PostgreSQL: claim as soon as a web process commits rows (NOTIFY).
+            asyncio.create_task(listen(self.using, self._notified)),
         ]
         vendor = await self._call(lambda: connections[self.using].vendor)
         if vendor == "sqlite":
@@ -138,6 +142,11 @@ class Worker:
         self._stopping = True
         self._changed.set()
 
+    def _notified(self) -> None:
+        """Loop: a web process committed rows (PostgreSQL NOTIFY)."""
+        self._told = True
+        self._changed.set()
+
     def _install_signal_handlers(self) -> list[int]:
         if threading.current_thread() is not threading.main_thread():
             return []
@@ -162,6 +171,7 @@ class Worker:
             if self._unsettled > self.concurrency or room <= 0:
                 await self._pause(None)
                 continue
+            self._told = False
             try:
                 claimed, deliveries = await self._call(self._claim, min(room, self.batch))
             except Exception as exc:  # database down: keep the process, try again later
@@ -174,7 +184,7 @@ class Worker:
                 self._in_hand[delivery.row_id] = delivery
                 counters.accept()
                 self._lanes.enqueue(delivery)
-            if claimed:
+            if claimed or self._told:  # told during the claim: its rows may be newer
                 continue
             if self.once and not self._in_hand:
                 return
