@@ -3,6 +3,7 @@
 SQLite is a *file* database so that the engine's threads see committed rows.
 """
 
+import importlib.util
 import os
 import tempfile
 
@@ -43,6 +44,18 @@ if os.environ.get("SIGNALHOOKS_TEST_POSTGRES") == "1":
         "TEST": {"NAME": os.environ.get("SIGNALHOOKS_TEST_PG_NAME", "test_test")},
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django Tasks mode (tests/integration/test_tasks_*.py): Django's own tasks on 6.0+,
+# the django-tasks backport on 5.2; django-tasks-db for a backend that defers.
+TASKS_MODULE = "django.tasks" if importlib.util.find_spec("django.tasks") else "django_tasks"
+TASKS = {
+    "default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"},
+    "immediate": {
+        "BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend",
+        "QUEUES": ["webhooks"],
+    },
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["webhooks"]},
+}
+INSTALLED_APPS += ["django_tasks_db"]
 SIGNALHOOKS = {
     # Short schedules keep the suite fast; production defaults are documented in the README.
     "RETRY_BACKOFF": 0.01,

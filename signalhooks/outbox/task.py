@@ -39,6 +39,8 @@ from types import ModuleType
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from .. import conf
 from ..engine.bridge import get_engine
@@ -248,3 +250,16 @@ def _as_task(func: Any, chosen: Any = None) -> Any:
 _functions: dict[str, Any] = {"deliver": deliver, "adeliver": adeliver}
 deliver = _as_task(deliver)
 adeliver = _as_task(adeliver)
+
+
+@receiver(setting_changed)
+def _rebuild(*, setting: str, **kwargs: Any) -> None:
+    """Tests: tasks made for the new backend (a worker in the test process imports them).
+
+    Runs after :mod:`signalhooks.conf` has dropped its cache: receivers run in the order
+    they were connected, and that module is imported before this one.
+    """
+    global deliver, adeliver
+    if setting in ("SIGNALHOOKS", "TASKS"):
+        deliver = _as_task(_functions["deliver"])
+        adeliver = _as_task(_functions["adeliver"])
