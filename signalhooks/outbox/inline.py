@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import InvalidStateError
 from dataclasses import replace
-from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.utils import timezone
@@ -44,15 +43,10 @@ class DurableDelivery(Delivery):
 
     row_id: int
     using: str
-    #: Seconds a row that stays pending is left to whoever comes for it at its next time.
-    grace = 0.0
 
     def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
         _writer.put((self, attempt, done))
         return True
-
-    def rescheduled(self, when: datetime) -> None:
-        """Writer thread: the attempt failed and the row is due again at ``when``."""
 
 
 def write_row(delivery: Delivery) -> DurableDelivery | None:
@@ -158,14 +152,14 @@ class _Writer:
             close_old_connections()
 
     def _write(self, batch: list[Item]) -> None:
-        by_alias: dict[tuple[str, float], list[Item]] = {}
+        by_alias: dict[str, list[Item]] = {}
         for item in batch:
-            by_alias.setdefault((item[0].using, item[0].grace), []).append(item)
+            by_alias.setdefault(item[0].using, []).append(item)
         owner = inline_owner()
-        for (using, grace), items in by_alias.items():
+        for using, items in by_alias.items():
             rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
             try:
-                decisions = _record_with_retry(using, owner, rows, grace)
+                decisions = _record_with_retry(using, owner, rows)
             except Exception as exc:
                 # The row keeps its lease; a worker retries it when the lease runs out.
                 logger.error(
@@ -183,16 +177,16 @@ class _Writer:
 
 
 def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]], grace: float
+    using: str, owner: str, rows: list[tuple[int, int, Attempt]]
 ) -> list[Decision]:
     from .store import record
 
     try:
-        return record(using, owner, rows, grace=grace)
+        return record(using, owner, rows)
     except Exception:
         # A connection dropped while idle (database restart, CONN_MAX_AGE): reconnect once.
         connections[using].close()
-        return record(using, owner, rows, grace=grace)
+        return record(using, owner, rows)
 
 
 def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> None:
@@ -202,8 +196,6 @@ def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> 
     else:
         counters.hand_off()
         when = decision.next_attempt_at
-        if when is not None and decision.status == "pending":
-            delivery.rescheduled(when)
         note = f"; the outbox worker retries it at {when.isoformat()}" if when else ""
         result = replace(result, error=f"{result.error}{note}")
     if delivery.waiter is not None:

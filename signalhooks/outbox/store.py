@@ -26,6 +26,7 @@ from .models import OutboxDelivery
 
 __all__ = [
     "CHANNEL",
+    "SWEEP_HOLD_MAX",
     "ClaimedRow",
     "build_row",
     "claim",
@@ -155,11 +156,14 @@ def claim_rows(
 
 
 def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int]]:
-    """Up to ``batch`` overdue rows as ``(row id, attempts)``, due again ``hold`` s from now.
+    """Up to ``batch`` overdue rows as ``(row id, attempts)``, each due again later.
 
     The sweep of Django Tasks mode: the caller enqueues a task for each; should that
-    task be lost too, the row is overdue again after ``hold`` seconds. Leased rows are
-    not overdue (a lease moves ``next_attempt_at`` to its end).
+    task be lost too, the row is overdue again after ``hold`` seconds, doubled with
+    every sweep of the same row (``locked_by`` counts them, ``sweep:N``; capped at
+    :data:`SWEEP_HOLD_MAX`), so that a queue that is merely slow is not flooded with
+    copies of tasks it still holds. Leased rows are not overdue (a lease moves
+    ``next_attempt_at`` to its end).
     """
     now = timezone.now()
     rows = OutboxDelivery.objects.using(using)
@@ -168,13 +172,23 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
             rows.select_for_update(skip_locked=True)
             .filter(status=PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at")
-            .values_list("id", "attempts")[:batch]
+            .values_list("id", "attempts", "locked_by")[:batch]
         )
-        if found:
-            rows.filter(pk__in=[r[0] for r in found]).update(
-                next_attempt_at=now + timedelta(seconds=hold)
+        swept = []
+        for row_id, _, holder in found:
+            count = int(holder[6:]) if holder.startswith("sweep:") and holder[6:].isdigit() else 0
+            delay = min(hold * 2**count, SWEEP_HOLD_MAX)
+            due = now + timedelta(seconds=delay)
+            swept.append(
+                OutboxDelivery(id=row_id, next_attempt_at=due, locked_by=f"sweep:{count + 1}")
             )
-    return found
+        if swept:
+            rows.bulk_update(swept, ["next_attempt_at", "locked_by"], batch_size=500)
+    return [(row_id, attempts) for row_id, attempts, _ in found]
+
+
+#: Longest a swept row waits for its task before it is swept again, seconds.
+SWEEP_HOLD_MAX = 3600.0
 
 
 #: The PostgreSQL channel that wakes ``signalhooks_worker`` when rows are committed.

@@ -10,7 +10,8 @@ The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
 1. it leases its rows (:func:`~signalhooks.outbox.store.claim_rows`: pending, not
    leased, and with the attempts it was enqueued for; so a task run twice sends once);
 2. hands them to this process's delivery engine, the same lanes, targets, signing and
-   batching as everywhere else, and waits until every outcome is written;
+   batching as everywhere else, waits for the attempts, and writes their outcomes in
+   one transaction on its own connection (which the worker keeps between tasks);
 3. a failed attempt is enqueued again with ``run_after`` at its next scheduled time
    where the backend can defer tasks; elsewhere the row is left to the schedule, which
    ``signalhooks_worker --sweep`` (or a plain ``signalhooks_worker``) keeps.
@@ -33,7 +34,7 @@ import concurrent.futures
 import importlib
 import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import ModuleType
 from typing import Any
@@ -45,10 +46,12 @@ from django.dispatch import receiver
 from .. import conf
 from ..engine.bridge import get_engine
 from ..exceptions import PayloadError
-from ..outcome.results import DeliveryResult
+from ..outcome.report import counters, report
+from ..outcome.results import Attempt
+from ..targets.base import Delivery
 from .codec import HookRegistry, decode
-from .inline import DurableDelivery, inline_owner
-from .store import claim_rows, mark_dead
+from .inline import inline_owner
+from .store import claim_rows, mark_dead, record
 
 __all__ = [
     "CHUNK",
@@ -98,30 +101,19 @@ def backend(alias: str | None = None) -> Any:
 
 def deliver(using: str, rows: list[list[int]]) -> dict[str, int]:
     """Deliver the outbox rows ``[[row id, attempts], ...]`` of database ``using``."""
-    return _wait(_start(using, rows))
+    batch = _start(using, rows)
+    if batch.deliveries:
+        concurrent.futures.wait([d.attempt for d in batch.deliveries], timeout=_limit())
+    return batch.finish()
 
 
 async def adeliver(using: str, rows: list[list[int]]) -> dict[str, int]:
-    """:func:`deliver` as a coroutine: the database work in a thread, the wait awaited."""
-    started = await sync_to_async(_start)(using, rows)
-    if started.futures:
-        await asyncio.wait([asyncio.wrap_future(f) for f in started.futures], timeout=_limit())
-    return started.counts()
-
-
-class _Started:
-    def __init__(self, futures: list[concurrent.futures.Future[DeliveryResult]], dead: int):
-        self.futures = futures
-        self.dead = dead
-
-    def counts(self) -> dict[str, int]:
-        done = [f.result() for f in self.futures if f.done()]
-        delivered = sum(1 for result in done if result.ok)
-        return {
-            "delivered": delivered,
-            "failed": len(done) - delivered + self.dead,
-            "unfinished": len(self.futures) - len(done),
-        }
+    """:func:`deliver` as a coroutine: the database work in a thread, the sending awaited."""
+    batch = await sync_to_async(_start)(using, rows)
+    if batch.deliveries:
+        attempts = [asyncio.wrap_future(d.attempt) for d in batch.deliveries]
+        await asyncio.wait(attempts, timeout=_limit())
+    return await sync_to_async(batch.finish)()
 
 
 def _limit() -> float:
@@ -129,22 +121,82 @@ def _limit() -> float:
     return float(conf.get("DURABLE_LEASE"))
 
 
-def _wait(started: _Started) -> dict[str, int]:
-    if started.futures:
-        concurrent.futures.wait(started.futures, timeout=_limit())
-    return started.counts()
+class TaskDelivery(Delivery):
+    """A row claimed by a task; its attempt goes back to the task, which records it."""
+
+    __slots__ = ("abandoned", "attempt", "done", "row_id")
+
+    row_id: int
+    attempt: concurrent.futures.Future[Attempt]
+    done: Callable[[], None]
+    abandoned: bool  # the task stopped waiting: the row's lease brings it back
+
+    def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
+        self.done = done
+        if self.abandoned:
+            counters.hand_off()
+            done()
+        else:
+            self.attempt.set_result(attempt)
+        return True
 
 
 _registry = HookRegistry()
 
 
-def _start(using: str, rows: Sequence[Sequence[int]]) -> _Started:
-    """Claim the task's rows and hand them to the engine; futures of their outcomes."""
+class _Batch:
+    """The rows one task claimed, from the claim to their recorded outcomes."""
+
+    def __init__(self, using: str, deliveries: list[TaskDelivery], dead: int) -> None:
+        self.using = using
+        self.deliveries = deliveries
+        self.dead = dead
+
+    def finish(self) -> dict[str, int]:
+        """The task's thread: record the attempts made, report, enqueue the retries.
+
+        An attempt still running after the lease is not recorded: its row is
+        another's by then, and whoever sends it records it.
+        """
+        for delivery in self.deliveries:
+            delivery.abandoned = not delivery.attempt.done()
+        made = [(d, d.attempt.result()) for d in self.deliveries if not d.abandoned]
+        can_defer = _can_defer()
+        try:
+            decisions = record(
+                self.using,
+                inline_owner(),
+                [(d.row_id, d.attempts, attempt) for d, attempt in made],
+                grace=_limit() if can_defer else 0.0,
+            )
+        except Exception:  # the task fails; the rows come back when their lease runs out
+            for delivery, _ in made:
+                counters.hand_off()
+                delivery.done()
+            raise
+        counts = {"delivered": 0, "failed": self.dead, "unfinished": len(self.deliveries)}
+        retries: list[tuple[int, int, datetime]] = []
+        for (delivery, attempt), decision in zip(made, decisions, strict=True):
+            counts["unfinished"] -= 1
+            counts["delivered" if attempt.ok else "failed"] += 1
+            if decision.final:
+                report(delivery.result(attempt), delivery.owner)
+            else:
+                counters.hand_off()  # the row's schedule has it now
+                if can_defer and decision.next_attempt_at is not None:
+                    retries.append((delivery.row_id, delivery.attempts, decision.next_attempt_at))
+            delivery.done()
+        for row_id, attempts, when in retries:
+            enqueue(self.using, [(row_id, attempts)], run_after=when)
+        return counts
+
+
+def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
+    """Claim the task's rows and hand them to this process's engine."""
     items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
     claimed = claim_rows(using, inline_owner(), items, _limit())
-    futures: list[concurrent.futures.Future[DeliveryResult]] = []
+    deliveries: list[TaskDelivery] = []
     bad: list[tuple[int, str]] = []
-    engine = get_engine()
     for row in claimed:
         try:
             hook = _registry.find(row.hook_key, row.target)
@@ -153,32 +205,19 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Started:
             bad.append((row.id, str(exc)))
             logger.error("signalhooks task: outbox row %d is dead: %s", row.id, exc)
             continue
-        future: concurrent.futures.Future[DeliveryResult] = concurrent.futures.Future()
-        delivery = TaskDelivery(event, hook.target, hook, request, future)
+        delivery = TaskDelivery(event, hook.target, hook, request)
         delivery.row_id = row.id
-        delivery.using = using
         delivery.attempts = row.attempts
-        futures.append(future)
-        engine.accept(delivery)
+        delivery.attempt = concurrent.futures.Future()
+        delivery.abandoned = False
+        deliveries.append(delivery)
     if bad:
         mark_dead(using, inline_owner(), bad)
-    return _Started(futures, len(bad))
-
-
-class TaskDelivery(DurableDelivery):
-    """A row claimed by a task; a failed attempt is enqueued again for its next time."""
-
-    __slots__ = ()
-
-    @property
-    def grace(self) -> float:  # type: ignore[override]
-        # A deferred task will come for the row at its next time: keep workers and the
-        # sweep off it until a lease later. Without deferral the schedule is theirs.
-        return _limit() if _can_defer() else 0.0
-
-    def rescheduled(self, when: datetime) -> None:
-        if _can_defer():
-            enqueue(self.using, [(self.row_id, self.attempts)], run_after=when)
+    engine = get_engine()
+    for delivery in deliveries:
+        if not engine.accept(delivery):  # a full queue (counted, logged): the lease brings
+            delivery.attempt.cancel()  # the row back
+    return _Batch(using, deliveries, len(bad))
 
 
 def _can_defer() -> bool:
