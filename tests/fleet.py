@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,33 +54,48 @@ def start_task_worker(backend: str, env: dict[str, str]) -> subprocess.Popen[str
     elif backend == "rq":
         # SimpleWorker runs jobs in its own process (the default Worker forks per job).
         command = [*django, "rqworker", queue, "--with-scheduler"]
-        command += ["--worker-class", "rq.worker.SimpleWorker", "--job-class", "django_tasks_rq.Job"]
+        command += [
+            "--worker-class",
+            "rq.worker.SimpleWorker",
+            "--job-class",
+            "django_tasks_rq.Job",
+        ]
     else:
         command = [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker"]
         command += ["-Q", queue, "--pool", "threads", "--concurrency", "8", "-l", "warning"]
         command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
-    return subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    return _spawn(command, env)
 
 
 def start_sweeper(env: dict[str, str], poll: float = 0.5) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "django", "signalhooks_worker", "--sweep"]
     command += ["--poll", str(poll)]
-    return subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    return _spawn(command, env)
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    # Output to a file: a pipe nobody reads while the test runs fills up and blocks the
+    # worker (RQ logs a line per job).
+    log = tempfile.TemporaryFile("w+")
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, text=True)
+    process.log = log  # type: ignore[attr-defined]
+    return process
 
 
 def stop(process: subprocess.Popen[str], timeout: float = 20) -> str:
+    """SIGTERM (SIGKILL if it does not exit in time); returns what it printed."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
-    out, _ = process.communicate()
-    return out or ""
+            process.wait(10)
+    log = process.log  # type: ignore[attr-defined]
+    log.seek(0)
+    text: str = log.read()
+    log.close()
+    return text
 
 
 class RedisServer:
@@ -129,4 +145,3 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
-

@@ -26,7 +26,7 @@ from .models import OutboxDelivery
 
 __all__ = [
     "CHANNEL",
-    "SWEEP_HOLD_MAX",
+    "SWEEP_DOUBLINGS",
     "ClaimedRow",
     "build_row",
     "claim",
@@ -160,9 +160,9 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
 
     The sweep of Django Tasks mode: the caller enqueues a task for each; should that
     task be lost too, the row is overdue again after ``hold`` seconds, doubled with
-    every sweep of the same row (``locked_by`` counts them, ``sweep:N``; capped at
-    :data:`SWEEP_HOLD_MAX`), so that a queue that is merely slow is not flooded with
-    copies of tasks it still holds. Leased rows are not overdue (a lease moves
+    every sweep of the same row up to eight times (``locked_by`` counts them,
+    ``sweep:N``), so that a queue that is merely slow is not flooded with copies of
+    tasks it still holds. Leased rows are not overdue (a lease moves
     ``next_attempt_at`` to its end).
     """
     now = timezone.now()
@@ -177,7 +177,7 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
         swept = []
         for row_id, _, holder in found:
             count = int(holder[6:]) if holder.startswith("sweep:") and holder[6:].isdigit() else 0
-            delay = min(hold * 2**count, SWEEP_HOLD_MAX)
+            delay = hold * 2 ** min(count, SWEEP_DOUBLINGS)
             due = now + timedelta(seconds=delay)
             swept.append(
                 OutboxDelivery(id=row_id, next_attempt_at=due, locked_by=f"sweep:{count + 1}")
@@ -187,8 +187,8 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
     return [(row_id, attempts) for row_id, attempts, _ in found]
 
 
-#: Longest a swept row waits for its task before it is swept again, seconds.
-SWEEP_HOLD_MAX = 3600.0
+#: A swept row waits for its task at most 2**SWEEP_DOUBLINGS leases before the next sweep.
+SWEEP_DOUBLINGS = 3
 
 
 #: The PostgreSQL channel that wakes ``signalhooks_worker`` when rows are committed.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -97,7 +98,9 @@ def test_the_backends_worker_delivers_what_was_committed(backend, tasks_mode, co
     tasks_mode(backend, DURABLE_LEASE=lease)
     with fast_sink() as sink:
         connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
-        worker = start_task_worker(backend, fleet_env(backend, [sink.url], {"DURABLE_LEASE": lease}))
+        worker = start_task_worker(
+            backend, fleet_env(backend, [sink.url], {"DURABLE_LEASE": lease})
+        )
         try:
             _commit(30, 3, rollback_every=4)
             committed = set(rows.values_list("event_id", flat=True))
@@ -126,9 +129,15 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
         outputs: list[str] = []
         restarts = 0
 
+        last = [0.0]
+
         def supervise() -> None:
             """What systemd's Restart=always does: a worker that exited is started again."""
             nonlocal restarts
+            if os.environ.get("SIGNALHOOKS_FLEET_DEBUG") and time.monotonic() - last[0] > 10:
+                last[0] = time.monotonic()
+                status = dict(Counter(rows.values_list("status", "locked_by")))
+                print(f"{time.monotonic() - started:.0f}s {len(sink.distinct())} {status}")
             for i, worker in enumerate(workers):
                 if worker.poll() is not None:
                     outputs.append(stop(worker))
@@ -147,9 +156,7 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
             _commit(total - total // 2, 10, rollback_every=7)
             committed = set(rows.values_list("event_id", flat=True))
             assert len(committed) == total
-            wait_until(
-                lambda: supervise() or sink.distinct() >= committed, 180, "every delivery"
-            )
+            wait_until(lambda: supervise() or sink.distinct() >= committed, 180, "every delivery")
             elapsed = time.monotonic() - started
             wait_until(lambda: not rows.exclude(status="delivered").exists(), 30, "rows settled")
         finally:
