@@ -76,7 +76,7 @@ def start_sweeper(env: dict[str, str], poll: float = 0.5) -> subprocess.Popen[st
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     # Output to a file: a pipe nobody reads while the test runs fills up and blocks the
     # worker (RQ logs a line per job).
-    log = tempfile.TemporaryFile("w+")
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115  (closed by stop())
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, text=True)
     process.log = log  # type: ignore[attr-defined]
     return process
@@ -98,6 +98,9 @@ def stop(process: subprocess.Popen[str], timeout: float = 20) -> str:
     return text
 
 
+_REDIS = ["--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+
+
 class RedisServer:
     """A ``redis-server`` of the tests' own on ``settings.REDIS_PORT``; nothing on disk."""
 
@@ -108,8 +111,7 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *_REDIS],
             stdout=subprocess.DEVNULL,
         )
         wait_until(self.ping, 10, f"redis-server on port {self.port}")
