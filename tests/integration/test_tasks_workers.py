@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -126,7 +127,7 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
         env = fleet_env(backend, [sink.url], {"DURABLE_LEASE": lease})
         workers = [start_task_worker(backend, env) for _ in range(2)]
         sweeper = start_sweeper(env)
-        outputs: list[str] = []
+        retired: list[subprocess.Popen[str]] = []
         restarts = 0
 
         last = [0.0]
@@ -140,7 +141,7 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
                 print(f"{time.monotonic() - started:.0f}s {len(sink.distinct())} {status}")
             for i, worker in enumerate(workers):
                 if worker.poll() is not None:
-                    outputs.append(stop(worker))
+                    retired.append(worker)
                     workers[i] = start_task_worker(backend, env)
                     restarts += 1
 
@@ -160,9 +161,10 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
             elapsed = time.monotonic() - started
             wait_until(lambda: not rows.exclude(status="delivered").exists(), 30, "rows settled")
         finally:
-            outputs += [stop(w) for w in workers] + [stop(sweeper)]
-        assert killed.returncode == -signal.SIGKILL
-        assert sink.distinct() == committed, outputs[-1]  # nothing rolled back, nothing missing
+            outputs = {id(w): stop(w) for w in [*workers, *retired, sweeper]}
+        assert killed.returncode == -signal.SIGKILL, outputs[id(killed)]
+        # Nothing rolled back arrived, nothing committed is missing.
+        assert sink.distinct() == committed, outputs[id(sweeper)]
         duplicates = sum(n - 1 for n in sink.duplicates().values())
         print(
             f"\n{backend}: {total} deliveries in {elapsed:.1f}s, a worker killed"
