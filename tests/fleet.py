@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -64,6 +65,8 @@ def start_task_worker(backend: str, env: dict[str, str]) -> subprocess.Popen[str
         command = [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker"]
         command += ["-Q", queue, "--pool", "threads", "--concurrency", "8", "-l", "warning"]
         command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
+        # A node name of its own: two workers named alike fight over their control queue.
+        command += ["-n", f"signalhooks-{uuid.uuid4().hex[:8]}@%h"]
     return _spawn(command, env)
 
 

@@ -162,6 +162,9 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
             wait_until(lambda: not rows.exclude(status="delivered").exists(), 30, "rows settled")
         finally:
             outputs = {id(w): stop(w) for w in [*workers, *retired, sweeper]}
+            if os.environ.get("SIGNALHOOKS_FLEET_DEBUG"):
+                for w in retired:
+                    print(f"--- retired worker, exit {w.returncode}:\n{outputs[id(w)][-1500:]}")
         assert killed.returncode == -signal.SIGKILL, outputs[id(killed)]
         # Nothing rolled back arrived, nothing committed is missing.
         assert sink.distinct() == committed, outputs[id(sweeper)]
