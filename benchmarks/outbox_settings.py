@@ -15,6 +15,17 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# phase_fleet: the task backends (BENCH_TASKS), their apps, RQ on the machine's Redis.
+TASKS = json.loads(os.environ.get("BENCH_TASKS", "{}")) or {
+    "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+}
+if "db" in TASKS:
+    INSTALLED_APPS += ["django_tasks_db"]
+if "rq" in TASKS:
+    INSTALLED_APPS += ["django_rq"]
+RQ_QUEUES = {
+    "signalhooks-bench": {"URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3")}
+}
 SIGNALHOOKS = {"TIMEOUT": 10.0, **json.loads(os.environ.get("BENCH_SIGNALHOOKS", "{}"))}
 LOGGING = {
     "version": 1,

@@ -13,10 +13,14 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E007``      an SNS hook's topic ARN is malformed
 ``signalhooks.E008``      a durable hook, but ``"signalhooks"`` not in ``INSTALLED_APPS``
 ``signalhooks.E009``      an ``EndpointsHook``, but ``"signalhooks"`` not in ``INSTALLED_APPS``
+``signalhooks.E010``      ``TASKS_BACKEND`` set, but no tasks framework (Django 5.2 alone)
+``signalhooks.E011``      ``TASKS_BACKEND`` is not a usable alias of Django's ``TASKS`` setting
+``signalhooks.E012``      that backend does not accept tasks on ``TASKS_QUEUE``
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
 ``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
+``signalhooks.W004``      ``TASKS_BACKEND`` has no worker (Immediate/Dummy) and ``DEBUG`` is off
 ========================  =====================================================
 
 W002 queries the database, so like Django's own database checks it runs only
@@ -53,6 +57,7 @@ def register_checks() -> None:
         return
     register("signalhooks")(check_settings)
     register("signalhooks")(check_hooks)
+    register("signalhooks")(check_tasks)
     # Only the "database" tag: Django 6.1 hands every alias to the checks of a tag run
     # without --database, and this one reads the database.
     register(Tags.database)(check_outbox_migrations)
@@ -101,6 +106,75 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
                 )
             )
     return errors
+
+
+# -- Django Tasks mode ----------------------------------------------------------------
+
+#: Backends that run no worker: the task runs in the committing thread, or never.
+_NO_WORKER = ("ImmediateBackend", "DummyBackend")
+
+
+def check_tasks(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E009-E011 and W003: a ``TASKS_BACKEND`` that cannot deliver."""
+    user = getattr(settings, "SIGNALHOOKS", {})
+    alias = user.get("TASKS_BACKEND") if isinstance(user, dict) else None
+    if not isinstance(alias, str) or not alias:
+        return []  # unset, or reported by check_settings
+    from .outbox.task import tasks_api
+
+    api = tasks_api()
+    if api is None:
+        return [
+            Error(
+                f"SIGNALHOOKS['TASKS_BACKEND'] is {alias!r}, but Django's tasks framework is "
+                "not available: it is part of Django 6.0+, and the django-tasks package "
+                "backports it to Django 5.2.",
+                hint="pip install 'signalhooks[tasks]' (or django-tasks), or upgrade Django.",
+                id="signalhooks.E010",
+            )
+        ]
+    try:
+        backend = api.task_backends[alias]
+    except Exception as exc:
+        known = ", ".join(repr(a) for a in getattr(settings, "TASKS", {})) or "none"
+        return [
+            Error(
+                f"SIGNALHOOKS['TASKS_BACKEND'] is {alias!r}, which is not a usable task "
+                f"backend ({type(exc).__name__}: {exc}).",
+                hint=f"Name an alias of settings.TASKS (configured: {known}).",
+                id="signalhooks.E011",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    queue = user.get("TASKS_QUEUE", conf.DEFAULTS["TASKS_QUEUE"])
+    queues = getattr(backend, "queues", None)
+    if queues and queue not in queues:
+        messages.append(
+            Error(
+                f"SIGNALHOOKS['TASKS_QUEUE'] is {queue!r}, but task backend {alias!r} only "
+                f"accepts the queues {sorted(queues)}.",
+                hint=f"Add {queue!r} to TASKS[{alias!r}]['QUEUES'], or change TASKS_QUEUE.",
+                id="signalhooks.E012",
+            )
+        )
+    kind = type(backend).__name__
+    if kind in _NO_WORKER and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"Task backend {alias!r} is Django's {kind}, which has no worker: "
+                + (
+                    "each delivery runs in the thread that commits, which waits for it."
+                    if kind == "ImmediateBackend"
+                    else "tasks are never run, and deliveries wait for the sweep."
+                ),
+                hint="Use a backend with workers in production (django-tasks-db, "
+                "django-tasks-rq, django-tasks-celery...).",
+                id="signalhooks.W004",
+            )
+        )
+    return messages
 
 
 # -- hooks ----------------------------------------------------------------------------

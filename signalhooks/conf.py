@@ -51,6 +51,13 @@ DEFAULTS: Final[dict[str, Any]] = {
     "ENDPOINT_CACHE_TTL": 5.0,  # seconds another process may route with a stale endpoint list
     "ENDPOINT_DISABLE_AFTER": 5 * 86400.0,  # seconds of failing deliveries before disabling
     "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": True,  # the SSRF guard, for endpoint URLs only
+    # Durable rows sent by this process first (True), or left to the fleet: the
+    # ``signalhooks_worker`` processes (woken by PostgreSQL NOTIFY) or Django tasks.
+    "DURABLE_INLINE": True,
+    # Django Tasks mode: an alias of settings.TASKS; each committed durable row is
+    # enqueued as a task on TASKS_QUEUE of that backend (None: no tasks).
+    "TASKS_BACKEND": None,
+    "TASKS_QUEUE": "default",
 }
 
 _TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -75,6 +82,9 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "ENDPOINT_CACHE_TTL": (int, float),
     "ENDPOINT_DISABLE_AFTER": (int, float),
     "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": (bool,),
+    "DURABLE_INLINE": (bool,),
+    "TASKS_BACKEND": (str, type(None)),
+    "TASKS_QUEUE": (str,),
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
 _MINIMUM: Final[dict[str, float]] = {
@@ -108,7 +118,7 @@ def validate(user: object) -> list[str]:
             continue
         types = _TYPES[key]
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = " or ".join(t.__name__ for t in types)
+            names = " or ".join("None" if t is type(None) else t.__name__ for t in types)
             problems.append(f"SIGNALHOOKS[{key!r}] must be {names}, not {value!r}.")
         elif isinstance(value, float) and not math.isfinite(value):
             problems.append(f"SIGNALHOOKS[{key!r}] must be a finite number, not {value!r}.")
@@ -120,6 +130,8 @@ def validate(user: object) -> list[str]:
             problems.append(
                 f"SIGNALHOOKS[{key!r}] must be a non-empty URI-reference, not {value!r}."
             )
+        elif key in ("TASKS_BACKEND", "TASKS_QUEUE") and value == "":
+            problems.append(f"SIGNALHOOKS[{key!r}] must not be empty.")
         elif key == "DURABLE_RETRY_SCHEDULE" and not _is_schedule(value):
             problems.append(
                 f"SIGNALHOOKS[{key!r}] must be a non-empty list of delays in seconds (>= 0), "

@@ -18,6 +18,15 @@ INSTALLED_APPS = [
     "tests.outbox_app",
 ]
 DATABASES = {"default": json.loads(os.environ["SIGNALHOOKS_OUTBOX_DB"])}
+# Tasks name the alias the rows were written on; the test process calls it "pg".
+DATABASES["pg"] = dict(DATABASES["default"])
+# Django Tasks mode (tests/integration/test_tasks_workers.py): backends, their apps and
+# their own settings (RQ_QUEUES...), from SIGNALHOOKS_OUTBOX_TASKS.
+_tasks = json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_TASKS", "{}"))
+INSTALLED_APPS += _tasks.get("apps", [])
+if "TASKS" in _tasks:
+    TASKS = _tasks["TASKS"]
+RQ_QUEUES = _tasks.get("RQ_QUEUES", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SIGNALHOOKS = {"TIMEOUT": 5.0, **json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_SETTINGS", "{}"))}
 LOGGING = {

@@ -3,7 +3,9 @@
 SQLite is a *file* database so that the engine's threads see committed rows.
 """
 
+import importlib.util
 import os
+import socket
 import tempfile
 
 SECRET_KEY = "signalhooks-tests"
@@ -43,6 +45,51 @@ if os.environ.get("SIGNALHOOKS_TEST_POSTGRES") == "1":
         "TEST": {"NAME": os.environ.get("SIGNALHOOKS_TEST_PG_NAME", "test_test")},
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Django Tasks mode (tests/integration/test_tasks_*.py): Django's own tasks on 6.0+,
+# the django-tasks backport on 5.2; django-tasks-db for a backend that defers.
+TASKS_MODULE = "django.tasks" if importlib.util.find_spec("django.tasks") else "django_tasks"
+TASKS = {
+    "default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"},
+    "immediate": {
+        "BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend",
+        "QUEUES": ["webhooks"],
+    },
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["webhooks"]},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["signalhooks-tests"]},
+}
+if importlib.util.find_spec("django_tasks_celery"):  # Django 6.x, Python 3.12+
+    TASKS["celery"] = {
+        "BACKEND": "django_tasks_celery.CeleryBackend",
+        "QUEUES": ["signalhooks-tests"],
+        "OPTIONS": {"CELERY_APP": "tests.celery_app.app"},
+    }
+INSTALLED_APPS += ["django_tasks_db", "django_rq"]
+# The task tables live on PostgreSQL with the outbox, where the workers' processes look.
+DATABASE_ROUTERS = ["tests.settings.TasksRouter"] if "pg" in DATABASES else []
+
+
+class TasksRouter:
+    def db_for_read(self, model: type, **hints: object) -> str | None:
+        return "pg" if model._meta.app_label == "django_tasks_database" else None  # type: ignore[attr-defined]
+
+    db_for_write = db_for_read
+
+    def allow_migrate(self, db: str, app_label: str, **hints: object) -> bool | None:
+        return db == "pg" if app_label == "django_tasks_database" else None
+
+
+# RQ and Celery (with Redis) use a Redis server of their own, started by the tests on
+# this port (tests/fleet.py), so that a test can restart it without disturbing anyone.
+REDIS_PORT = os.environ.setdefault("SIGNALHOOKS_TEST_REDIS_PORT", str(_free_port()))
+RQ_QUEUES = {"signalhooks-tests": {"URL": f"redis://127.0.0.1:{REDIS_PORT}/0"}}
 SIGNALHOOKS = {
     # Short schedules keep the suite fast; production defaults are documented in the README.
     "RETRY_BACKOFF": 0.01,

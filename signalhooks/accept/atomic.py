@@ -14,15 +14,16 @@ from typing import Any
 
 from django.db import connections, transaction
 
-__all__ = ["in_atomic_block"]
+__all__ = ["connection_of", "in_atomic_block"]
 
 
 def in_atomic_block(using: str) -> bool:
     """``connections[using].in_atomic_block`` for the calling thread."""
-    return bool(_connection(using).in_atomic_block)
+    return bool(connection_of(using).in_atomic_block)
 
 
-def _connection(using: str) -> Any:
+def connection_of(using: str) -> Any:
+    """``connections[using]`` of the calling thread (the one ``on_commit`` would use)."""
     # What connections[using] returns, read directly where that is certainly the same
     # object: outside an event loop, asgiref's thread-critical Local keeps connections
     # in a plain threading.local (its private _storage). Anything else asks Django.

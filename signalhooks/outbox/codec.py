@@ -39,7 +39,15 @@ from ..targets.http import HTTPRequest
 from ..targets.sns import SNSMessage
 from ..telemetry.tracing import from_carrier, to_carrier
 
-__all__ = ["FORMAT", "HookRegistry", "decode", "encode", "hook_key", "stored_name"]
+__all__ = [
+    "FORMAT",
+    "HookRegistry",
+    "decode",
+    "encode",
+    "hook_key",
+    "rebuild",
+    "stored_name",
+]
 
 #: Version of the payload format written now; :func:`decode` also reads format 1.
 FORMAT = 2
@@ -266,3 +274,24 @@ class HookRegistry:
             if key not in {hook_key(h) for h in by_target}:
                 by_target.append(hook)
         self._size = len(hooks)
+
+
+def rebuild(
+    registry: HookRegistry, hook_key: str, target_name: str, payload: str, endpoint_id: int | None
+) -> tuple[Any, Any, Event, Any]:
+    """``(hook, target, event, request)`` of a stored row, or :class:`PayloadError` saying why
+    it cannot be sent (the row dies with that reason).
+
+    An endpoint's row gets its target from its hook (``EndpointsHook.target_for``), which
+    fails when the endpoint was deleted or disabled.
+    """
+    hook = registry.find(hook_key, target_name)
+    if endpoint_id is None:
+        target = hook.target
+    else:
+        target_for = getattr(hook, "target_for", None)
+        if target_for is None:
+            raise PayloadError(f"row names endpoint {endpoint_id} but {hook!r} has no endpoints")
+        target = target_for(endpoint_id)
+    event, request = decode(payload)
+    return hook, target, event, request

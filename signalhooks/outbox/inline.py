@@ -34,7 +34,14 @@ from ..targets.base import Delivery
 if TYPE_CHECKING:
     from .models import OutboxDelivery
 
-__all__ = ["DurableDelivery", "write_row", "write_rows"]
+__all__ = [
+    "DurableDelivery",
+    "inline_owner",
+    "write_queued_row",
+    "write_queued_rows",
+    "write_row",
+    "write_rows",
+]
 
 logger = logging.getLogger("signalhooks")
 BATCH_MAX = 1000
@@ -70,32 +77,14 @@ def write_rows(deliveries: Sequence[Delivery]) -> list[DurableDelivery]:
     The deliveries of one event (an ``EndpointsHook``'s) share its encoded payload.
     Empty: the rows are left to the workers.
     """
-    from .codec import encode
-    from .store import build_row, insert_many
-
     delay = first_delay()
     # The in-process attempt is only the fast path: with a full queue (or a first
     # delay in the schedule) the rows are left to the workers instead of being dropped.
     inline = delay == 0 and counters.pending + len(deliveries) <= get_engine().max_queue
     lease = float(conf.get("DURABLE_LEASE")) if inline else None
-    now, owner = timezone.now(), _inline_owner()
-    payloads: dict[int, str] = {}
-    by_alias: dict[str, list[tuple[Delivery, OutboxDelivery]]] = {}
-    for delivery in deliveries:
-        payload = None
-        if delivery.request is None:  # rendered from the event alone: encode it once
-            payload = payloads.get(id(delivery.event))
-            if payload is None:
-                payload = payloads[id(delivery.event)] = encode(delivery.event, None)
-        row = build_row(delivery, now, lease=lease, locked_by=owner, delay=delay, payload=payload)
-        by_alias.setdefault(delivery.event.using or DEFAULT_DB_ALIAS, []).append((delivery, row))
-    for using, pairs in by_alias.items():
-        insert_many([row for _, row in pairs], using)
+    by_alias = _insert(deliveries, lease=lease, locked_by=inline_owner(), delay=delay)
     if not inline:
-        note = "stored in the outbox; signalhooks_worker delivers it"
-        for delivery in deliveries:
-            if delivery.waiter is not None:  # async_receiver: nothing will happen in process
-                delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+        _note_left_to_workers(deliveries)
         return []
     stored = []
     for using, pairs in by_alias.items():
@@ -109,10 +98,63 @@ def write_rows(deliveries: Sequence[Delivery]) -> list[DurableDelivery]:
     return stored
 
 
+def write_queued_row(delivery: Delivery, after: float) -> tuple[str, int, bool]:
+    """Insert a row that this process will not send: ``(alias, row id, due now)``."""
+    return write_queued_rows([delivery], after)[0]
+
+
+def write_queued_rows(deliveries: Sequence[Delivery], after: float) -> list[tuple[str, int, bool]]:
+    """Insert rows that this process will not send: ``(alias, row id, due now)`` each.
+
+    The fleet (``signalhooks_worker``, or a Django task) sends them. ``after``: seconds
+    before a row due now counts as overdue, the time an enqueued task has to claim it
+    (0 for workers, which take due rows themselves). A row whose first attempt the
+    schedule delays is simply due then. Raises what the database raises, like
+    :func:`write_row`.
+    """
+    delay = first_delay()
+    now = delay == 0
+    by_alias = _insert(deliveries, lease=None, locked_by="", delay=after if now else delay)
+    _note_left_to_workers(deliveries)
+    return [(using, row.pk, now) for using, pairs in by_alias.items() for _, row in pairs]
+
+
+def _insert(
+    deliveries: Sequence[Delivery], *, lease: float | None, locked_by: str, delay: float
+) -> dict[str, list[tuple[Delivery, OutboxDelivery]]]:
+    """Build and insert the rows of ``deliveries``, grouped by database alias."""
+    from .codec import encode
+    from .store import build_row, insert_many
+
+    now = timezone.now()
+    payloads: dict[int, str] = {}
+    by_alias: dict[str, list[tuple[Delivery, OutboxDelivery]]] = {}
+    for delivery in deliveries:
+        payload = None
+        if delivery.request is None:  # rendered from the event alone: encode it once
+            payload = payloads.get(id(delivery.event))
+            if payload is None:
+                payload = payloads[id(delivery.event)] = encode(delivery.event, None)
+        row = build_row(
+            delivery, now, lease=lease, locked_by=locked_by, delay=delay, payload=payload
+        )
+        by_alias.setdefault(delivery.event.using or DEFAULT_DB_ALIAS, []).append((delivery, row))
+    for using, pairs in by_alias.items():
+        insert_many([row for _, row in pairs], using)
+    return by_alias
+
+
+def _note_left_to_workers(deliveries: Sequence[Delivery]) -> None:
+    note = "stored in the outbox; the workers deliver it"
+    for delivery in deliveries:
+        if delivery.waiter is not None:  # async_receiver: nothing will happen in process
+            delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+
+
 _owner: tuple[int, str] | None = None
 
 
-def _inline_owner() -> str:
+def inline_owner() -> str:
     """The lease holder name of this process (new after fork)."""
     global _owner
     if _owner is None or _owner[0] != os.getpid():
@@ -178,7 +220,7 @@ class _Writer:
         by_alias: dict[str, list[Item]] = {}
         for item in batch:
             by_alias.setdefault(item[0].using, []).append(item)
-        owner = _inline_owner()
+        owner = inline_owner()
         for using, items in by_alias.items():
             rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
             try:

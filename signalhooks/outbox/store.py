@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db import connections, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..engine.retry import Decision, decide
@@ -25,12 +25,18 @@ from .codec import encode, hook_key
 from .models import OutboxDelivery
 
 __all__ = [
+    "CHANNEL",
+    "SWEEP_DOUBLINGS",
     "ClaimedRow",
     "build_row",
     "claim",
+    "claim_rows",
+    "hand_out_overdue",
     "insert",
     "insert_many",
+    "listen_statement",
     "mark_dead",
+    "notify",
     "owner_id",
     "prune",
     "record",
@@ -135,6 +141,96 @@ def claim(using: str, worker: str, batch: int, lease: float) -> list[ClaimedRow]
     return [ClaimedRow(*r) for r in found]
 
 
+def claim_rows(
+    using: str, worker: str, items: Sequence[tuple[int, int]], lease: float
+) -> list[ClaimedRow]:
+    """Lease the rows a task names, each as ``(row id, attempts made)``, to ``worker``.
+
+    A row is taken only while it is pending, not leased by anyone, and has exactly the
+    attempts the task was enqueued for: a task that runs twice, or late after a retry
+    was scheduled, finds nothing to do (``SKIP LOCKED`` also skips a row another
+    process is claiming at this very moment).
+    """
+    expected = dict(items)
+    if not expected:
+        return []
+    now = timezone.now()
+    until = now + timedelta(seconds=lease)
+    rows = OutboxDelivery.objects.using(using)
+    with transaction.atomic(using=using):
+        found = [
+            row
+            for row in rows.select_for_update(skip_locked=True)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .filter(pk__in=list(expected), status=PENDING)
+            .values_list("id", "hook_key", "target", "payload", "attempts", "endpoint_id")
+            if expected[row[0]] == row[4]
+        ]
+        if found:
+            rows.filter(pk__in=[r[0] for r in found]).update(
+                locked_by=worker, lease_until=until, next_attempt_at=until
+            )
+    return [ClaimedRow(*r) for r in found]
+
+
+def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int]]:
+    """Up to ``batch`` overdue rows as ``(row id, attempts)``, each due again later.
+
+    The sweep of Django Tasks mode: the caller enqueues a task for each; should that
+    task be lost too, the row is overdue again after ``hold`` seconds, doubled with
+    every sweep of the same row up to eight times (``locked_by`` counts them,
+    ``sweep:N``), so that a queue that is merely slow is not flooded with copies of
+    tasks it still holds. Leased rows are not overdue (a lease moves
+    ``next_attempt_at`` to its end).
+    """
+    now = timezone.now()
+    rows = OutboxDelivery.objects.using(using)
+    with transaction.atomic(using=using):
+        found = list(
+            rows.select_for_update(skip_locked=True)
+            .filter(status=PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("id", "attempts", "locked_by")[:batch]
+        )
+        swept = []
+        for row_id, _, holder in found:
+            count = int(holder[6:]) if holder.startswith("sweep:") and holder[6:].isdigit() else 0
+            delay = hold * 2 ** min(count, SWEEP_DOUBLINGS)
+            due = now + timedelta(seconds=delay)
+            swept.append(
+                OutboxDelivery(id=row_id, next_attempt_at=due, locked_by=f"sweep:{count + 1}")
+            )
+        if swept:
+            rows.bulk_update(swept, ["next_attempt_at", "locked_by"], batch_size=500)
+    return [(row_id, attempts) for row_id, attempts, _ in found]
+
+
+#: A swept row waits for its task at most 2**SWEEP_DOUBLINGS leases before the next sweep.
+SWEEP_DOUBLINGS = 3
+
+
+#: The PostgreSQL channel that wakes ``signalhooks_worker`` when rows are committed.
+CHANNEL = "signalhooks_outbox"
+
+
+def notify(using: str) -> None:
+    """Tell the workers listening on database ``using`` that rows are due (PostgreSQL).
+
+    Inside a transaction the notification is delivered at its commit, and not at all
+    after a rollback; elsewhere at once. Other databases have no NOTIFY: their workers
+    poll.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {CHANNEL}")
+
+
+def listen_statement() -> str:
+    """What a listening connection runs to hear :func:`notify` (PostgreSQL)."""
+    return f"LISTEN {CHANNEL}"
+
+
 def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
     """Extend the lease of rows still being worked on (``lease_until`` unset = settled)."""
     if not ids:
@@ -147,11 +243,19 @@ def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
     )
 
 
-def record(using: str, locked_by: str, items: Sequence[tuple[int, int, Attempt]]) -> list[Decision]:
+def record(
+    using: str,
+    locked_by: str,
+    items: Sequence[tuple[int, int, Attempt]],
+    *,
+    grace: float = 0.0,
+) -> list[Decision]:
     """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
 
     Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
-    one ``bulk_update``; all in one transaction.
+    one ``bulk_update``; all in one transaction. ``grace``: seconds after its next
+    attempt time before a row that stays pending counts as overdue (a task deferred
+    to that time is on its way; workers and the sweep leave the row to it until then).
     """
     now = timezone.now()
     decisions = [decide(made, attempt, now) for _, made, attempt in items]
@@ -167,7 +271,7 @@ def record(using: str, locked_by: str, items: Sequence[tuple[int, int, Attempt]]
                 id=row_id,
                 status=decision.status,
                 attempts=made,
-                next_attempt_at=decision.next_attempt_at or now,
+                next_attempt_at=(decision.next_attempt_at or now) + timedelta(seconds=grace),
                 lease_until=None,
                 last_error=decision.error[:ERROR_MAX],
                 last_status=attempt.status,

@@ -32,8 +32,9 @@ from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
-from .codec import HookRegistry, decode
-from .store import ClaimedRow, claim, mark_dead, owner_id, record, renew
+from .codec import HookRegistry, rebuild
+from .listen import listen
+from .store import claim, mark_dead, owner_id, record, renew
 
 __all__ = ["Worker"]
 
@@ -90,6 +91,7 @@ class Worker:
         self._settled: list[tuple[WorkerDelivery, Attempt]] = []
         self._stopping = False
         self._force = False
+        self._told = False  # a NOTIFY came since the last claim started
         self._changed = asyncio.Event()
         self._to_record = asyncio.Event()
 
@@ -104,6 +106,8 @@ class Worker:
         helpers = [
             asyncio.create_task(self._record_loop()),
             asyncio.create_task(self._renew_loop()),
+            # PostgreSQL: claim as soon as a web process commits rows (NOTIFY).
+            asyncio.create_task(listen(self.using, self._notified)),
         ]
         vendor = await self._call(lambda: connections[self.using].vendor)
         if vendor == "sqlite":
@@ -138,6 +142,11 @@ class Worker:
         self._stopping = True
         self._changed.set()
 
+    def _notified(self) -> None:
+        """Loop: a web process committed rows (PostgreSQL NOTIFY)."""
+        self._told = True
+        self._changed.set()
+
     def _install_signal_handlers(self) -> list[int]:
         if threading.current_thread() is not threading.main_thread():
             return []
@@ -162,6 +171,7 @@ class Worker:
             if self._unsettled > self.concurrency or room <= 0:
                 await self._pause(None)
                 continue
+            self._told = False
             try:
                 claimed, deliveries = await self._call(self._claim, min(room, self.batch))
             except Exception as exc:  # database down: keep the process, try again later
@@ -174,7 +184,7 @@ class Worker:
                 self._in_hand[delivery.row_id] = delivery
                 counters.accept()
                 self._lanes.enqueue(delivery)
-            if claimed:
+            if claimed or self._told:  # told during the claim: its rows may be newer
                 continue
             if self.once and not self._in_hand:
                 return
@@ -192,9 +202,9 @@ class Worker:
         bad: list[tuple[int, str]] = []
         for row in rows:
             try:
-                hook = self._registry.find(row.hook_key, row.target)
-                target = hook.target if row.endpoint_id is None else _endpoint(hook, row)
-                event, request = decode(row.payload)
+                hook, target, event, request = rebuild(
+                    self._registry, row.hook_key, row.target, row.payload, row.endpoint_id
+                )
             except PayloadError as exc:
                 bad.append((row.id, str(exc)))
                 logger.error("signalhooks worker: outbox row %d is dead: %s", row.id, exc)
@@ -259,15 +269,3 @@ class Worker:
                     await self._call(renew, self.using, self.id, ids, self.lease)
                 except Exception as exc:
                     logger.error("signalhooks worker: renewing leases failed: %s", exc)
-
-
-def _endpoint(hook: Any, row: ClaimedRow) -> Any:
-    """The target of an endpoint's row, rebuilt by its hook (``EndpointsHook.target_for``).
-
-    :class:`PayloadError` (the row dies with that reason) when the endpoint was deleted
-    or disabled.
-    """
-    target_for = getattr(hook, "target_for", None)
-    if target_for is None:
-        raise PayloadError(f"row names endpoint {row.endpoint_id} but {hook!r} has no endpoints")
-    return target_for(row.endpoint_id)

@@ -113,7 +113,7 @@ def test_the_atomic_check_reads_the_connection_django_would_return():
 
     from django.db import connections
 
-    from signalhooks.accept.atomic import _connection
+    from signalhooks.accept.atomic import connection_of as _connection
 
     for alias in ("default", "other"):
         assert _connection(alias) is connections[alias]

@@ -202,3 +202,55 @@ def test_endpoint_guard_off_is_w003_with_deploy():
             if m.id == "signalhooks.W003"
         ]
     assert "ENDPOINT_BLOCK_PRIVATE_ADDRESSES" in message.msg and message.hint
+
+
+# -- Django Tasks mode --------------------------------------------------------------
+
+
+def _tasks(**signalhooks):
+    return override_settings(SIGNALHOOKS={"TASKS_QUEUE": "webhooks", **signalhooks})
+
+
+def test_a_usable_tasks_backend_has_no_errors(settings):
+    settings.DEBUG = True  # ImmediateBackend: fine while developing
+    with _tasks(TASKS_BACKEND="immediate"):
+        assert [m.id for m in run_checks(tags=["signalhooks"]) if m.obj is None] == []
+
+
+def test_unknown_tasks_backend_is_an_error():
+    with _tasks(TASKS_BACKEND="nowhere"):
+        [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E011"]
+    assert "'nowhere'" in message.msg and "'immediate'" in message.hint
+
+
+def test_a_queue_the_backend_refuses_is_an_error():
+    with _tasks(TASKS_BACKEND="immediate", TASKS_QUEUE="elsewhere"):
+        [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E012"]
+    assert "'elsewhere'" in message.msg and "['webhooks']" in message.msg
+
+
+def test_a_backend_without_workers_in_production_is_a_warning(settings):
+    settings.DEBUG = False
+    with _tasks(TASKS_BACKEND="immediate"):
+        [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.W004"]
+    assert "ImmediateBackend" in message.msg and message.level == 30
+
+
+def test_no_tasks_framework_is_an_error(monkeypatch):
+    """Django < 6.0 without django-tasks: made here by hiding both modules (the suite
+    installs the backport, and Django 6 brings its own), the one fake in this file."""
+    from signalhooks.outbox import task
+
+    monkeypatch.setattr(task, "_api", [None])
+    with _tasks(TASKS_BACKEND="immediate"):
+        [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E010"]
+    assert "django-tasks" in message.msg
+
+
+def test_tasks_settings_are_validated():
+    with _tasks(TASKS_BACKEND=""):
+        assert "signalhooks.E003" in signalhooks_ids()
+    with _tasks(TASKS_BACKEND=5):
+        assert "signalhooks.E003" in signalhooks_ids()
+    with override_settings(SIGNALHOOKS={"DURABLE_INLINE": "no"}):
+        assert "signalhooks.E003" in signalhooks_ids()

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from signalhooks import conf
 from signalhooks.outbox.worker import Worker
 
 
@@ -44,11 +45,19 @@ class Command(BaseCommand):
             "--poll", type=_positive(float), default=1.0, help="seconds between polls when idle"
         )
         parser.add_argument("--once", action="store_true", help="exit when nothing is due")
+        parser.add_argument(
+            "--sweep",
+            action="store_true",
+            help="Django Tasks mode: enqueue overdue rows as tasks instead of sending them",
+        )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["database"] not in connections:
             raise CommandError(f"unknown database alias {options['database']!r}")
+        if options["sweep"]:
+            self._sweep(options)
+            return
         worker = Worker(
             using=options["database"],
             concurrency=options["concurrency"],
@@ -60,4 +69,15 @@ class Command(BaseCommand):
         self.stdout.write(f"signalhooks_worker {worker.id} on {worker.using!r}", ending="\n")
         self.stdout.flush()
         stats = asyncio.run(worker.run())
+        self.stdout.write(" ".join(f"{k}={v}" for k, v in stats.items()))
+
+    def _sweep(self, options: dict[str, Any]) -> None:
+        if not conf.get("TASKS_BACKEND"):
+            raise CommandError("--sweep enqueues Django tasks: set SIGNALHOOKS['TASKS_BACKEND']")
+        from signalhooks.outbox.sweep import Sweeper
+
+        sweeper = Sweeper(using=options["database"], poll=options["poll"])
+        self.stdout.write(f"signalhooks_worker --sweep on {sweeper.using!r}")
+        self.stdout.flush()
+        stats = sweeper.run(once=options["once"])
         self.stdout.write(" ".join(f"{k}={v}" for k, v in stats.items()))

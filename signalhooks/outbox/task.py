@@ -1,0 +1,305 @@
+"""Django Tasks mode: durable rows delivered by the task workers a project already runs.
+
+With ``SIGNALHOOKS["TASKS_BACKEND"]`` naming an alias of Django's ``TASKS`` setting,
+the rows a transaction commits are enqueued (by row id, see
+:mod:`signalhooks.accept.handover`) as one task, :data:`deliver` (or :data:`adeliver`,
+the ``async`` twin, where the backend accepts coroutine tasks), on ``TASKS_QUEUE``.
+The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
+``celery worker``...):
+
+1. it leases its rows (:func:`~signalhooks.outbox.store.claim_rows`: pending, not
+   leased, and with the attempts it was enqueued for; so a task run twice sends once);
+2. hands them to this process's delivery engine, the same lanes, targets, signing and
+   batching as everywhere else, waits for the attempts, and writes their outcomes in
+   one transaction on its own connection (which the worker keeps between tasks);
+3. a failed attempt is enqueued again with ``run_after`` at its next scheduled time
+   where the backend can defer tasks; elsewhere the row is left to the schedule, which
+   ``signalhooks_worker --sweep`` (or a plain ``signalhooks_worker``) keeps.
+
+The row, not the task, is the truth: a task that is never enqueued (a process that
+died after commit, a broker that is down) or that the broker loses leaves a pending
+row that becomes overdue after ``DURABLE_LEASE`` seconds, and the sweep enqueues it
+again. Delivery is at-least-once, as for every durable row.
+
+The task objects are created when this module is imported, with the configured
+backend and queue, because every backend's worker finds a task by its import path
+(``signalhooks.outbox.task.deliver``). Celery's ``autodiscover_tasks()`` imports it
+through ``signalhooks.tasks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib
+import inspect
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from .. import conf
+from ..engine.bridge import get_engine
+from ..exceptions import PayloadError
+from ..outcome.report import counters, report
+from ..outcome.results import Attempt
+from ..targets.base import Delivery
+from .codec import HookRegistry, rebuild
+from .inline import inline_owner
+from .store import claim_rows, mark_dead, record
+
+__all__ = [
+    "CHUNK",
+    "TaskDelivery",
+    "adeliver",
+    "backend",
+    "deliver",
+    "enqueue",
+    "tasks_api",
+]
+
+logger = logging.getLogger("signalhooks")
+
+#: Most rows one task carries.
+CHUNK = 100
+
+_api: list[ModuleType | None] = []
+
+
+def tasks_api() -> ModuleType | None:
+    """``django.tasks`` (Django 6.0+), the ``django_tasks`` backport, or ``None``."""
+    if not _api:
+        found = None
+        for name in ("django.tasks", "django_tasks"):
+            try:
+                found = importlib.import_module(name)
+                break
+            except ImportError:
+                continue
+        _api.append(found)
+    return _api[0]
+
+
+def backend(alias: str | None = None) -> Any:
+    """The task backend of ``alias`` (default ``TASKS_BACKEND``); raises if unusable."""
+    api = tasks_api()
+    if api is None:
+        raise RuntimeError(
+            "SIGNALHOOKS['TASKS_BACKEND'] needs Django's tasks framework: Django 6.0+, "
+            "or the django-tasks backport on Django 5.2"
+        )
+    return api.task_backends[alias or conf.get("TASKS_BACKEND")]
+
+
+# -- the tasks -------------------------------------------------------------------------
+
+
+def deliver(using: str, rows: list[list[int]]) -> dict[str, int]:
+    """Deliver the outbox rows ``[[row id, attempts], ...]`` of database ``using``."""
+    batch = _start(using, rows)
+    if batch.deliveries:
+        concurrent.futures.wait([d.attempt for d in batch.deliveries], timeout=_limit())
+    return batch.finish()
+
+
+async def adeliver(using: str, rows: list[list[int]]) -> dict[str, int]:
+    """:func:`deliver` as a coroutine: the database work in a thread, the sending awaited."""
+    batch = await sync_to_async(_start)(using, rows)
+    if batch.deliveries:
+        attempts = [asyncio.wrap_future(d.attempt) for d in batch.deliveries]
+        await asyncio.wait(attempts, timeout=_limit())
+    return await sync_to_async(batch.finish)()
+
+
+def _limit() -> float:
+    # After the lease the row is another's to send; waiting longer helps nobody.
+    return float(conf.get("DURABLE_LEASE"))
+
+
+class TaskDelivery(Delivery):
+    """A row claimed by a task; its attempt goes back to the task, which records it."""
+
+    __slots__ = ("abandoned", "attempt", "done", "row_id")
+
+    row_id: int
+    attempt: concurrent.futures.Future[Attempt]
+    done: Callable[[], None]
+    abandoned: bool  # the task stopped waiting: the row's lease brings it back
+
+    def take_over(self, attempt: Attempt, done: Callable[[], None]) -> bool:
+        self.done = done
+        if self.abandoned:
+            counters.hand_off()
+            done()
+        else:
+            self.attempt.set_result(attempt)
+        return True
+
+
+_registry = HookRegistry()
+
+
+class _Batch:
+    """The rows one task claimed, from the claim to their recorded outcomes."""
+
+    def __init__(self, using: str, deliveries: list[TaskDelivery], dead: int) -> None:
+        self.using = using
+        self.deliveries = deliveries
+        self.dead = dead
+
+    def finish(self) -> dict[str, int]:
+        """The task's thread: record the attempts made, report, enqueue the retries.
+
+        An attempt still running after the lease is not recorded: its row is
+        another's by then, and whoever sends it records it.
+        """
+        for delivery in self.deliveries:
+            delivery.abandoned = not delivery.attempt.done()
+        made = [(d, d.attempt.result()) for d in self.deliveries if not d.abandoned]
+        can_defer = _can_defer()
+        try:
+            decisions = record(
+                self.using,
+                inline_owner(),
+                [(d.row_id, d.attempts, attempt) for d, attempt in made],
+                grace=_limit() if can_defer else 0.0,
+            )
+        except Exception:  # the task fails; the rows come back when their lease runs out
+            for delivery, _ in made:
+                counters.hand_off()
+                delivery.done()
+            raise
+        counts = {"delivered": 0, "failed": self.dead, "unfinished": len(self.deliveries)}
+        retries: list[tuple[int, int, datetime]] = []
+        for (delivery, attempt), decision in zip(made, decisions, strict=True):
+            counts["unfinished"] -= 1
+            counts["delivered" if attempt.ok else "failed"] += 1
+            if decision.final:
+                report(delivery.result(attempt), delivery.owner)
+            else:
+                counters.hand_off()  # the row's schedule has it now
+                if can_defer and decision.next_attempt_at is not None:
+                    retries.append((delivery.row_id, delivery.attempts, decision.next_attempt_at))
+            delivery.done()
+        for row_id, attempts, when in retries:
+            enqueue(self.using, [(row_id, attempts)], run_after=when)
+        return counts
+
+
+def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
+    """Claim the task's rows and hand them to this process's engine."""
+    items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
+    claimed = claim_rows(using, inline_owner(), items, _limit())
+    deliveries: list[TaskDelivery] = []
+    bad: list[tuple[int, str]] = []
+    for row in claimed:
+        try:
+            hook, target, event, request = rebuild(
+                _registry, row.hook_key, row.target, row.payload, row.endpoint_id
+            )
+        except PayloadError as exc:
+            bad.append((row.id, str(exc)))
+            logger.error("signalhooks task: outbox row %d is dead: %s", row.id, exc)
+            continue
+        delivery = TaskDelivery(event, target, hook, request)
+        delivery.row_id = row.id
+        delivery.attempts = row.attempts
+        delivery.attempt = concurrent.futures.Future()
+        delivery.abandoned = False
+        deliveries.append(delivery)
+    if bad:
+        mark_dead(using, inline_owner(), bad)
+    engine = get_engine()
+    for delivery in deliveries:
+        if not engine.accept(delivery):  # a full queue (counted, logged): the lease brings
+            delivery.attempt.cancel()  # the row back
+    return _Batch(using, deliveries, len(bad))
+
+
+def _can_defer() -> bool:
+    try:
+        return bool(conf.get("TASKS_BACKEND")) and bool(backend().supports_defer)
+    except Exception:  # reported by the system checks; the schedule still holds
+        return False
+
+
+# -- enqueueing ------------------------------------------------------------------------
+
+
+def enqueue(
+    using: str, items: Sequence[tuple[int, int]], *, run_after: datetime | None = None
+) -> int:
+    """Enqueue tasks for ``(row id, attempts)`` pairs, :data:`CHUNK` rows per task.
+
+    Returns how many rows were handed to the backend. A failure is logged, never
+    raised: the rows stay pending and the sweep enqueues them once they are overdue.
+    """
+    handed = 0
+    try:
+        task = _task_for(run_after)
+        for start in range(0, len(items), CHUNK):
+            chunk = [[row_id, attempts] for row_id, attempts in items[start : start + CHUNK]]
+            task.enqueue(using, chunk)
+            handed += len(chunk)
+    except Exception as exc:
+        logger.error(
+            "signalhooks: enqueueing %d outbox rows on tasks backend %r failed (%s: %s); "
+            "they are delivered once overdue (signalhooks_worker --sweep)",
+            len(items) - handed,
+            conf.get("TASKS_BACKEND"),
+            type(exc).__name__,
+            exc,
+        )
+    return handed
+
+
+def _task_for(run_after: datetime | None) -> Any:
+    chosen = backend()
+    func = _functions["adeliver" if chosen.supports_async_task else "deliver"]
+    base = globals()[func.__name__]
+    if not hasattr(base, "using"):  # imported before TASKS_BACKEND was set (tests)
+        base = _as_task(func, chosen)
+    return base.using(
+        backend=conf.get("TASKS_BACKEND"), queue_name=conf.get("TASKS_QUEUE"), run_after=run_after
+    )
+
+
+def _as_task(func: Any, chosen: Any = None) -> Any:
+    """``func`` as a task of the configured backend, or ``func`` itself without one."""
+    try:
+        if not conf.get("TASKS_BACKEND"):
+            return func
+        chosen = chosen or backend()
+        if inspect.iscoroutinefunction(func) and not chosen.supports_async_task:
+            return func
+        api = tasks_api()
+        assert api is not None
+        made = api.task(backend=conf.get("TASKS_BACKEND"), queue_name=conf.get("TASKS_QUEUE"))(func)
+        return made
+    except Exception as exc:  # reported by the system checks
+        logger.debug("signalhooks: no task for %s: %s", func.__name__, exc)
+        return func
+
+
+#: The plain functions; the module names them as tasks (their import path is the task's).
+_functions: dict[str, Any] = {"deliver": deliver, "adeliver": adeliver}
+deliver = _as_task(deliver)
+adeliver = _as_task(adeliver)
+
+
+@receiver(setting_changed)
+def _rebuild(*, setting: str, **kwargs: Any) -> None:
+    """Tests: tasks made for the new backend (a worker in the test process imports them).
+
+    Runs after :mod:`signalhooks.conf` has dropped its cache: receivers run in the order
+    they were connected, and that module is imported before this one.
+    """
+    global deliver, adeliver
+    if setting in ("SIGNALHOOKS", "TASKS"):
+        deliver = _as_task(_functions["deliver"])
+        adeliver = _as_task(_functions["adeliver"])
