@@ -10,10 +10,19 @@ the two shops in alternating blocks, each block starting once the previous shop 
 finished all its deliveries. Printed: latency percentiles per shop, their ratio,
 the shop process's CPU per order, and whether every delivery reached the sink.
 
+``--worker-only`` runs both shops on PostgreSQL (``SHOP_DATABASE=postgres``; the
+database ``SHOP_PG_NAME``, default ``signalhooks_shop``, is created if missing,
+migrated, and its orders and outbox emptied) with durable hooks that the shop only
+writes as outbox rows (``SHOP_WORKER_ONLY=1``), and ``--workers`` (2)
+``manage.py signalhooks_worker`` processes that send them. A shop has then finished
+its deliveries when the outbox has no pending row left; the CPU of the workers and
+of PostgreSQL is printed too.
+
     python loadtest.py            # 1,500 orders per shop at 50/s (about 70 s)
     python loadtest.py --short    # 300 orders per shop (under 20 s); what CI runs
     python loadtest.py --short --json   # also print the figures as one JSON line
     python loadtest.py --rate 100       # 2,000 deliveries/s from one process
+    python loadtest.py --worker-only    # PostgreSQL, 2 signalhooks_worker processes
 """
 
 from __future__ import annotations
@@ -120,13 +129,41 @@ async def open_loop(
     return list(await asyncio.gather(*tasks))
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (empty when not readable)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc; 0.0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    fields = _stat(pid)
+    if not fields:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and all its descendants, those that exited included.
+
+    For the PostgreSQL server: its postmaster forks a backend per connection, and the
+    backends of Django's per-request connections exit within milliseconds (the
+    postmaster's ``cutime``/``cstime`` keep their CPU once reaped).
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = _stat(current)
+        if fields:
+            total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        todo += children.get(current, [])
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -145,13 +182,57 @@ async def wait_drained(session: aiohttp.ClientSession, base: str, expected: int)
         await asyncio.sleep(0.02)
 
 
+async def wait_outbox(expected: int, conninfo: str) -> dict[str, Any]:
+    """Worker-only mode: poll the outbox until ``expected`` rows exist and none is pending.
+
+    The shop process accepts nothing itself there; the rows are the deliveries, and a
+    row stops being pending once a worker has recorded its outcome.
+    """
+    import psycopg
+
+    query = (
+        "SELECT count(*), count(*) FILTER (WHERE status = 'pending'),"
+        " count(*) FILTER (WHERE status = 'delivered'), count(*) FILTER (WHERE status = 'dead')"
+        " FROM signalhooks_outboxdelivery"
+    )
+    deadline = time.monotonic() + 60
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        while True:
+            cursor = await conn.execute(query)
+            rows, pending, delivered, dead = await cursor.fetchone() or (0, 0, 0, 0)
+            if (rows >= expected and pending == 0) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.02)
+    return {
+        "accepted": rows,
+        "pending": pending,
+        "delivered": delivered,
+        "failed": dead,
+        "dropped": 0,
+    }
+
+
 async def measure(
-    ports: dict[int, int], pids: dict[int, int], args: argparse.Namespace
-) -> dict[int, dict[str, Any]]:
+    ports: dict[int, int],
+    pids: dict[int, int],
+    args: argparse.Namespace,
+    others: dict[str, Any] | None = None,
+) -> dict[Any, dict[str, Any]]:
     """Alternate blocks of orders between the shops (one per hook count), so that both
     see the same background load; a block starts only once the previous shop has
-    finished all its deliveries, so no shop's deliveries overlap another's block."""
+    finished all its deliveries, so no shop's deliveries overlap another's block.
+
+    ``others``: name -> function returning CPU seconds so far, for the processes
+    besides the shops (workers, PostgreSQL, sink), measured over the hooked shop's
+    blocks (until their last delivery) and over the whole measured run."""
+    others = others or {}
     bases = {hooks: f"http://{HOST}:{port}" for hooks, port in ports.items()}
+
+    async def drain(hooks: int, expected: int) -> dict[str, Any]:
+        if args.worker_only and hooks:
+            return await wait_outbox(expected, args.conninfo)
+        return await wait_drained(session, bases[hooks], expected)
+
     latencies: dict[int, list[float]] = {hooks: [] for hooks in ports}
     orders = dict.fromkeys(ports, 0)
     drained: dict[int, list[float]] = {hooks: [] for hooks in ports}
@@ -161,19 +242,31 @@ async def measure(
         for hooks, base in bases.items():  # warm up each shop once
             await open_loop(session, f"{base}/orders", args.warmup, args.rate)
             orders[hooks] += args.warmup
-            stats[hooks] = await wait_drained(session, base, orders[hooks] * 2 * hooks)
+            stats[hooks] = await drain(hooks, orders[hooks] * 2 * hooks)
         block = max(1, args.requests // args.blocks)
         cpu = dict.fromkeys(ports, 0.0)
+        hooked_cpu = dict.fromkeys(others, 0.0)
+        run_cpu = {name: -cpu_of() for name, cpu_of in others.items()}
+        run_cpu["load generator"] = -time.process_time()
+        started = time.perf_counter()
         for _ in range(args.blocks):
             for hooks, base in bases.items():
                 cpu_before = cpu_seconds(pids[hooks])
+                others_before = {name: cpu_of() for name, cpu_of in others.items()}
                 latencies[hooks] += await open_loop(session, f"{base}/orders", block, args.rate)
                 finished = time.perf_counter()
                 orders[hooks] += block
-                stats[hooks] = await wait_drained(session, base, orders[hooks] * 2 * hooks)
+                stats[hooks] = await drain(hooks, orders[hooks] * 2 * hooks)
                 drained[hooks].append(time.perf_counter() - finished)
                 cpu[hooks] += cpu_seconds(pids[hooks]) - cpu_before
-    out = {}
+                if hooks:
+                    for name, cpu_of in others.items():
+                        hooked_cpu[name] += cpu_of() - others_before[name]
+        wall = time.perf_counter() - started
+        run_cpu = {name: cpu_of() + run_cpu[name] for name, cpu_of in others.items()} | {
+            "load generator": time.process_time() + run_cpu["load generator"]
+        }
+    out: dict[Any, dict[str, Any]] = {}
     for hooks in ports:
         ms = [latency * 1000 for latency in latencies[hooks]]
         out[hooks] = {
@@ -187,23 +280,86 @@ async def measure(
             # CPU of the whole shop process per order, deliveries included.
             "cpu_ms_per_order": cpu[hooks] * 1000 / len(ms),
         }
+        if hooks:
+            # The CPU of the other processes per order of the hooked shop, during its
+            # blocks: what its deliveries cost outside the shop process.
+            out[hooks]["other_cpu_ms_per_order"] = {
+                name: seconds * 1000 / len(ms) for name, seconds in hooked_cpu.items()
+            }
+    out["run"] = {"wall_s": wall, "cpu_s": run_cpu | {f"shop {h} hooks": cpu[h] for h in ports}}
     return out
 
 
-def start_shop(hooks: int, sink_url: str, db: str) -> tuple[int, subprocess.Popen[bytes]]:
-    port = free_port()
-    env = {
+def django_env(db: dict[str, str], hooks: int, sink_url: str) -> dict[str, str]:
+    """The environment of the shop's processes: ``db`` selects the database and mode."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "SHOP_HOOKS": str(hooks),
         "SHOP_HOOK_URL": sink_url,
-        "SHOP_DB": db,
         "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")]),
+        **db,
     }
+
+
+def start_shop(
+    hooks: int, sink_url: str, db: dict[str, str]
+) -> tuple[int, subprocess.Popen[bytes]]:
+    port = free_port()
+    env = django_env(db, hooks, sink_url)
     command = [sys.executable, "-m", "uvicorn", "shop.asgi:application", "--host", HOST]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     command += ["--lifespan", "off"]  # Django's ASGI handler does not speak lifespan
+    # A shop's connections idle while the other shop's block runs and drains, which
+    # takes seconds when its deliveries fall behind; a server closing them after
+    # uvicorn's 5 s while the client reuses one fails an order ("Server disconnected").
+    command += ["--timeout-keep-alive", "300"]
     return port, subprocess.Popen(command, cwd=HERE, env=env)
+
+
+def start_worker(hooks: int, sink_url: str, db: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A ``signalhooks_worker`` with the hooked shop's settings (it finds rows' hooks there)."""
+    command = [sys.executable, "manage.py", "signalhooks_worker"]
+    env = django_env(db, hooks, sink_url)
+    worker = subprocess.Popen(command, cwd=HERE, env=env, stdout=subprocess.PIPE)
+    assert worker.stdout is not None
+    if not worker.stdout.readline():  # "signalhooks_worker <id> on 'default'"
+        worker.wait()
+        raise RuntimeError(f"signalhooks_worker exited with {worker.returncode}")
+    return worker
+
+
+def prepare_postgres(env: dict[str, str]) -> tuple[str, int]:
+    """Create the shop's database if missing, migrate it, empty its orders and outbox.
+
+    Returns a conninfo for the load generator's own queries, and the PID of the
+    PostgreSQL server (for its CPU time; 0 when it is not a local process).
+    """
+    import psycopg
+    from psycopg import sql
+
+    name = os.environ.get("SHOP_PG_NAME", "signalhooks_shop")
+    server = {
+        "host": os.environ.get("SHOP_PG_HOST", HOST),
+        "port": os.environ.get("SHOP_PG_PORT", "5432"),
+        "user": os.environ.get("SHOP_PG_USER", "postgres"),
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    # --skip-checks: before the first migrate signalhooks.W002 warns, rightly, that the
+    # outbox table is missing.
+    command = [sys.executable, "manage.py", "migrate", "-v0", "--skip-checks"]
+    subprocess.run(command, cwd=HERE, env=env, check=True)
+    conninfo = psycopg.conninfo.make_conninfo(dbname=name, **server)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("TRUNCATE signalhooks_outboxdelivery, shop_order RESTART IDENTITY")
+        server_pid = 0
+        if server["host"] in (HOST, "localhost"):  # our backend's parent: the postmaster
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()
+            if backend and (fields := _stat(int(backend[0]))):
+                server_pid = int(fields[1])
+    return conninfo, server_pid
 
 
 def sink_count(port: int) -> int:
@@ -224,6 +380,14 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="orders started per second")
     parser.add_argument("--hooks", type=int, default=10, help="webhook endpoints (default 10)")
     parser.add_argument("--delay", type=float, default=0.2, help="sink answer delay, s")
+    parser.add_argument(
+        "--worker-only",
+        action="store_true",
+        help="PostgreSQL; the shop writes outbox rows, signalhooks_worker processes send them",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="signalhooks_worker processes (default 2)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--sink", nargs=2, metavar=("PORT", "DELAY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,12 +399,21 @@ def main() -> int:
     args.blocks = args.blocks or (6 if args.short else 10)
 
     processes: list[subprocess.Popen[bytes]] = []
+    workers: list[subprocess.Popen[bytes]] = []
+    worker_reports: list[str] = []
+    others: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="asgi-shop-") as tmp:
-        db = os.path.join(tmp, "shop.sqlite3")
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "SHOP_DB": db, "SHOP_HOOKS": "0"}
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=HERE, env=env, check=True
-        )
+        if args.worker_only:
+            db = {"SHOP_DATABASE": "postgres", "SHOP_WORKER_ONLY": "1"}
+            args.conninfo, server_pid = prepare_postgres(django_env(db, 0, ""))
+            if server_pid:
+                others["PostgreSQL"] = lambda: tree_cpu_seconds(server_pid)
+        else:
+            db = {"SHOP_DB": os.path.join(tmp, "shop.sqlite3")}
+            env = django_env(db, 0, "")
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "-v0"], cwd=HERE, env=env, check=True
+            )
         try:
             sink_port = free_port()
             command = [sys.executable, __file__, "--sink", str(sink_port), str(args.delay)]
@@ -253,41 +426,69 @@ def main() -> int:
             for port, process in zip([sink_port, *ports.values()], processes, strict=True):
                 wait_for_port(port, process)
             pids = {hooks: process.pid for hooks, process in zip(ports, processes[1:], strict=True)}
-            runs = asyncio.run(measure(ports, pids, args))
+            if args.worker_only:
+                workers += [start_worker(args.hooks, sink_url, db) for _ in range(args.workers)]
+                worker_pids = [worker.pid for worker in workers]
+                others["workers"] = lambda: sum(cpu_seconds(pid) for pid in worker_pids)
+            others["sink"] = lambda pid=processes[0].pid: cpu_seconds(pid)
+            runs = asyncio.run(measure(ports, pids, args, others))
             received = sink_count(sink_port)
         finally:
+            # Workers first, while the sink still answers: SIGTERM lets them finish the
+            # deliveries in hand and print their counts.
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                try:
+                    out, _ = worker.communicate(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    out, _ = worker.communicate()
+                worker_reports.append(out.decode().strip())
             for process in reversed(processes):
                 stop(process)
 
-    baseline, hooked = runs[0], runs[args.hooks]
+    baseline, hooked, run = runs[0], runs[args.hooks], runs["run"]
     expected = hooked["stats"]["accepted"]
     result = {
         "requests": hooked["requests"],
         "rate": args.rate,
         "hooks": args.hooks,
         "sink_delay_ms": args.delay * 1000,
+        "mode": f"worker-only, {args.workers} workers" if args.worker_only else "inline",
         "baseline": baseline,
         "hooked": hooked,
         "ratio_p50": hooked["p50_ms"] / baseline["p50_ms"],
         "ratio_p95": hooked["p95_ms"] / baseline["p95_ms"],
         "deliveries_expected": expected,
         "deliveries_received": received,
+        "run": run,
     }
+    if args.worker_only:  # each worker's last line: claimed=... delivered=... dead=...
+        result["workers"] = [report.splitlines()[-1] if report else "" for report in worker_reports]
     print(
         f"{hooked['requests']} orders per shop at {args.rate:.0f}/s (open loop) in "
         f"{args.blocks} alternating blocks, after {args.warmup} warm-up orders each"
+        + (f"; PostgreSQL, {args.workers} signalhooks_worker processes" if args.worker_only else "")
     )
     print(f"{'':<26} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}  shop CPU/order")
     label = f"{args.hooks} hooks x {args.delay * 1000:.0f} ms"
-    for name, run in (("0 hooks", baseline), (label, hooked)):
-        cells = " ".join(f"{run[k]:>6.2f}ms" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
-        print(f"{name:<26} {cells}  {run['cpu_ms_per_order']:.2f}ms")
+    for name, one in (("0 hooks", baseline), (label, hooked)):
+        cells = " ".join(f"{one[k]:>6.2f}ms" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
+        print(f"{name:<26} {cells}  {one['cpu_ms_per_order']:.2f}ms")
     print(f"ratio hooks/none: p50 {result['ratio_p50']:.2f}, p95 {result['ratio_p95']:.2f}")
+    if hooked.get("other_cpu_ms_per_order"):
+        cells = ", ".join(f"{k} {v:.2f}ms" for k, v in hooked["other_cpu_ms_per_order"].items())
+        print(f"CPU per hooked order outside the shop: {cells}")
+    cells = ", ".join(f"{k} {v:.1f}s" for k, v in run["cpu_s"].items())
+    print(f"CPU over the measured {run['wall_s']:.1f}s ({os.cpu_count()} cores): {cells}")
     print(
         f"deliveries: {received} reached the sink of {expected} accepted "
         f"({hooked['stats']['failed']} failed, {hooked['stats']['dropped']} dropped); the last "
         f"of a block finished at most {hooked['drained_s']:.2f}s after its last order"
     )
+    for report in result.get("workers", []):
+        print(f"worker: {report or '(no report)'}")
     if args.json:
         print(json.dumps(result))
     return 0 if received == expected and hooked["stats"]["failed"] == 0 else 1

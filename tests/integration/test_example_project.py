@@ -77,3 +77,33 @@ def test_load_test_short_form():
     # the view to wait for its 10 endpoints it would take >= 200 ms (one answer) and
     # 2-4 s sequentially; non-blocking, its median stays far below one answer.
     assert result["hooked"]["p50_ms"] < result["sink_delay_ms"] / 2, done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(90)
+def test_load_test_worker_only_on_postgresql():
+    # Worker-only mode: both shops on PostgreSQL, the hooked one only writes outbox rows,
+    # and two signalhooks_worker processes deliver them (woken by NOTIFY). Its own
+    # database, so that a developer's signalhooks_shop is left alone.
+    command = [sys.executable, "loadtest.py", "--short", "--worker-only", "--json"]
+    command += ["--rate", "15", "--requests", "150", "--warmup", "15"]
+    done = subprocess.run(
+        command,
+        cwd=SHOP,
+        env={**os.environ, "SHOP_PG_NAME": "signalhooks_shop_test"},
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # Every order of the measured and warm-up blocks: 2 events x 10 endpoints each.
+    assert result["deliveries_received"] == result["deliveries_expected"] == 165 * 2 * 10
+    assert result["hooked"]["stats"]["failed"] == result["hooked"]["stats"]["pending"] == 0
+    assert sum(int(w.split("delivered=")[1].split()[0]) for w in result["workers"]) == 3300
+    # Figures only, no timing assertion: in this mode the CPU of the shop, the workers
+    # and PostgreSQL share the machine (see docs/performance.md).
+    for shop in (result["baseline"], result["hooked"]):
+        assert shop["requests"] == 150 and shop["p50_ms"] > 0 and shop["cpu_ms_per_order"] > 0
+    assert result["hooked"]["other_cpu_ms_per_order"]["workers"] > 0

@@ -3,7 +3,16 @@
 * ``SHOP_HOOKS``: how many webhook endpoints to announce orders to (default 10);
 * ``SHOP_HOOK_URL``: their base URL; endpoint ``i`` is ``{SHOP_HOOK_URL}/{i}``
   (default ``http://127.0.0.1:8001/hook``);
-* ``SHOP_DB``: the SQLite file (default ``shop.sqlite3`` next to ``manage.py``).
+* ``SHOP_DB``: the SQLite file (default ``shop.sqlite3`` next to ``manage.py``);
+* ``SHOP_DATABASE=postgres``: PostgreSQL instead of SQLite, database ``SHOP_PG_NAME``
+  (default ``signalhooks_shop``) on ``SHOP_PG_HOST``:``SHOP_PG_PORT`` (default
+  ``127.0.0.1``:``5432``) as ``SHOP_PG_USER`` (default ``postgres``; no password,
+  ``PGPASSWORD`` if one is needed), through a connection pool of at most
+  ``SHOP_PG_POOL`` (20) connections per process (``psycopg[pool]``);
+* ``SHOP_WORKER_ONLY=1``: every hook is durable and the shop only writes outbox rows
+  (``DURABLE`` on, ``DURABLE_INLINE`` off); ``python manage.py signalhooks_worker``
+  processes, with the same environment, send them. On PostgreSQL each commit that
+  wrote rows wakes them with ``NOTIFY``; elsewhere they poll.
 """
 
 import os
@@ -31,6 +40,21 @@ DATABASES = {
         "NAME": os.environ.get("SHOP_DB") or BASE_DIR / "shop.sqlite3",
     }
 }
+SHOP_PG_POOL = int(os.environ.get("SHOP_PG_POOL", "20"))
+if os.environ.get("SHOP_DATABASE") == "postgres":
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("SHOP_PG_NAME", "signalhooks_shop"),
+        "HOST": os.environ.get("SHOP_PG_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("SHOP_PG_PORT", "5432"),
+        "USER": os.environ.get("SHOP_PG_USER", "postgres"),
+        "PASSWORD": os.environ.get("PGPASSWORD", ""),
+        # Under ASGI every request runs its ORM calls in a thread of its own, so
+        # without a pool each request opens (and closes) a connection; the pool also
+        # caps a process's connections below the server's max_connections, making
+        # requests wait for one instead of failing when the shop is overloaded.
+        "OPTIONS": {"pool": {"min_size": 4, "max_size": SHOP_PG_POOL, "timeout": 30}},
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SHOP_HOOKS = int(os.environ.get("SHOP_HOOKS", "10"))
@@ -43,6 +67,9 @@ SIGNALHOOKS = {
     "MAX_IN_FLIGHT_PER_TARGET": 100,
     "TIMEOUT": 5.0,
 }
+if os.environ.get("SHOP_WORKER_ONLY") == "1":
+    # Rows in the view's transaction, sent by signalhooks_worker processes only.
+    SIGNALHOOKS |= {"DURABLE": True, "DURABLE_INLINE": False}
 
 LOGGING = {
     "version": 1,
