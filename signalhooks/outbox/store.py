@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import F, Q, QuerySet
@@ -95,6 +96,10 @@ def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
     Signals would reach hooks connected to every model (an outbox row per outbox row,
     for ever) and would end the per-dispatch snapshot memo of the model being saved.
     """
+    connection = connections[using]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _insert_autocommit(rows, using)
+        return
     OutboxDelivery.objects.using(using).bulk_create(rows)
     for row in rows:
         if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
@@ -104,6 +109,26 @@ def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
                 .values_list("pk", flat=True)
                 .last()
             )
+
+
+def _insert_autocommit(rows: Sequence[OutboxDelivery], using: str) -> None:
+    """One ``INSERT ... RETURNING`` statement, which PostgreSQL commits by itself.
+
+    ``bulk_create`` would wrap it in ``transaction.atomic()``: in autocommit that adds a
+    ``BEGIN`` and a ``COMMIT`` round trip to every durable hook call, for one statement
+    that is atomic anyway. ``QuerySet._insert`` is what ``bulk_create`` and
+    ``Model.save()`` run inside; it sends no model signals either.
+    """
+    meta = OutboxDelivery._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    queryset: Any = OutboxDelivery.objects.using(using)  # django-stubs omit _insert
+    returned = queryset._insert(
+        list(rows), fields=fields, returning_fields=meta.db_returning_fields, using=using
+    )
+    for row, values in zip(rows, returned, strict=True):
+        row.pk = values[0]
+        row._state.adding = False
+        row._state.db = using
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,37 @@ def test_rows_of_one_save_share_the_event_and_send_no_signals(connect):
         assert set(rows.values_list("event_name", flat=True)) == {"testapp.Pizza:created"}
 
 
+def test_autocommit_rows_are_one_statement_without_a_transaction_of_their_own(connect, settings):
+    """Outside atomic(), each row is one INSERT that PostgreSQL commits by itself.
+
+    A transaction around it (``bulk_create``'s) would cost a BEGIN and a COMMIT round
+    trip per durable hook call; Django turns autocommit off to open one, which the spy
+    on ``set_autocommit`` would see.
+    """
+    settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
+    connection = connections["pg"]
+    Pizza.objects.using("pg").exists()  # connect first: connecting sets autocommit too
+    switched: list[bool] = []
+    real = connection.set_autocommit
+
+    def spy(autocommit: bool, *args: object, **kwargs: object) -> None:
+        switched.append(autocommit)
+        real(autocommit, *args, **kwargs)
+
+    with fast_sink() as sink:
+        connect(post_save, HTTPSignalHook(sink.url + "/a", durable=True), Pizza)
+        connect(post_save, HTTPSignalHook(sink.url + "/b", durable=True), Pizza)
+        connection.set_autocommit = spy  # type: ignore[method-assign]
+        try:
+            Pizza.objects.using("pg").create(name="autocommit")
+        finally:
+            del connection.set_autocommit
+        assert switched == []
+        assert _count_from_another_connection() == 2  # committed, by the INSERTs alone
+        assert all(pk is not None for pk in rows.values_list("pk", flat=True))
+        assert sink.count() == 0  # left to the workers (DURABLE_INLINE off)
+
+
 def test_worker_outcomes_fire_the_delivery_signals():
     from signalhooks.signals import delivery_failed, delivery_succeeded
     from tests.outbox_support import make_rows
