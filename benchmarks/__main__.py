@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.smoke else 3)
+    # Dirty pages (a pip install just before, say) are written back by kernel threads
+    # that take CPU from the pinned phases: write them now, before anything is timed.
+    os.sync()
     wanted = set(args.phases.split(","))
     groups = [g for g in plan.build(args.smoke) if g.name in wanted]
     from rich.console import Console

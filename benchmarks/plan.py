@@ -37,7 +37,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Sizes:
-    events: int  # throughput: signals (x10 hooks = deliveries)
+    events: int  # throughput: signals (x10 hooks = deliveries); a second or more even in smoke
     httpx_events: int  # a user's one httpx client is 20-50x slower: fewer, and run once
     pool_events: int  # HTTP_TRANSPORT="httpx" (the client pool), gated against aiohttp
     sequential_events: int
@@ -49,7 +49,7 @@ class Sizes:
 
 
 FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000)
-SMOKE = Sizes(500, 40, 150, 50, 6, 1, 300, 4000, 100_000)
+SMOKE = Sizes(2000, 40, 150, 50, 6, 1, 300, 4000, 100_000)
 TARGETS = (10, 50, 100)
 
 
