@@ -27,10 +27,11 @@ import base64
 import dataclasses
 import hashlib
 import json
+import logging
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from .. import registry
 from ..exceptions import PayloadError, SerializationError
@@ -46,6 +47,7 @@ __all__ = [
     "encode",
     "hook_key",
     "rebuild",
+    "rebuild_rows",
     "stored_name",
 ]
 
@@ -295,3 +297,44 @@ def rebuild(
         target = target_for(endpoint_id)
     event, request = decode(payload)
     return hook, target, event, request
+
+
+class StoredRow(Protocol):
+    """What :func:`rebuild_rows` reads of a claimed row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def hook_key(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def endpoint_id(self) -> int | None: ...
+
+
+Row = TypeVar("Row", bound=StoredRow)
+logger = logging.getLogger("signalhooks")
+
+
+def rebuild_rows(
+    registry: HookRegistry, rows: Iterable[Row], who: str
+) -> tuple[list[tuple[Row, tuple[Any, Any, Event, Any]]], list[tuple[int, str]]]:
+    """:func:`rebuild` for each claimed row: ``(sendable, dead)``.
+
+    ``sendable`` pairs each row with its ``(hook, target, event, request)``; ``dead``
+    holds ``(row id, reason)`` for the rows that cannot be sent, each logged once, for
+    the caller to mark dead (``who`` names the caller in the log line).
+    """
+    sendable: list[tuple[Row, tuple[Any, Any, Event, Any]]] = []
+    dead: list[tuple[int, str]] = []
+    for row in rows:
+        try:
+            rebuilt = rebuild(registry, row.hook_key, row.target, row.payload, row.endpoint_id)
+        except PayloadError as exc:
+            dead.append((row.id, str(exc)))
+            logger.error("signalhooks %s: outbox row %d is dead: %s", who, row.id, exc)
+            continue
+        sendable.append((row, rebuilt))
+    return sendable, dead

@@ -152,18 +152,27 @@ def claim(using: str, worker: str, batch: int, lease: float) -> list[ClaimedRow]
     now = timezone.now()
     until = now + timedelta(seconds=lease)
     rows = OutboxDelivery.objects.using(using)
+    fields = ("id", "hook_key", "target", "payload", "attempts", "endpoint_id")
     with transaction.atomic(using=using):
-        found = list(
-            rows.select_for_update(skip_locked=True)
-            .filter(status=PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("id", "hook_key", "target", "payload", "attempts", "endpoint_id")[:batch]
-        )
+        found = _lock_due(rows, now, batch, fields)
         if found:
             rows.filter(pk__in=[r[0] for r in found]).update(
                 locked_by=worker, lease_until=until, next_attempt_at=until
             )
     return [ClaimedRow(*r) for r in found]
+
+
+def _lock_due(
+    rows: QuerySet[OutboxDelivery], now: datetime, batch: int, fields: tuple[str, ...]
+) -> list[Any]:
+    """``fields`` of up to ``batch`` due pending rows, oldest first, locked (``FOR UPDATE
+    SKIP LOCKED``) until the caller's transaction ends."""
+    return list(
+        rows.select_for_update(skip_locked=True)
+        .filter(status=PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list(*fields)[:batch]
+    )
 
 
 def claim_rows(
@@ -211,12 +220,7 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
     now = timezone.now()
     rows = OutboxDelivery.objects.using(using)
     with transaction.atomic(using=using):
-        found = list(
-            rows.select_for_update(skip_locked=True)
-            .filter(status=PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("id", "attempts", "locked_by")[:batch]
-        )
+        found = _lock_due(rows, now, batch, ("id", "attempts", "locked_by"))
         swept = []
         for row_id, _, holder in found:
             count = int(holder[6:]) if holder.startswith("sweep:") and holder[6:].isdigit() else 0

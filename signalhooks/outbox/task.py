@@ -45,11 +45,10 @@ from django.dispatch import receiver
 
 from .. import conf
 from ..engine.bridge import get_engine
-from ..exceptions import PayloadError
 from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
-from .codec import HookRegistry, rebuild
+from .codec import HookRegistry, rebuild_rows
 from .inline import inline_owner
 from .store import claim_rows, mark_dead, record
 
@@ -195,17 +194,9 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
     """Claim the task's rows and hand them to this process's engine."""
     items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
     claimed = claim_rows(using, inline_owner(), items, _limit())
+    rebuilt, bad = rebuild_rows(_registry, claimed, "task")
     deliveries: list[TaskDelivery] = []
-    bad: list[tuple[int, str]] = []
-    for row in claimed:
-        try:
-            hook, target, event, request = rebuild(
-                _registry, row.hook_key, row.target, row.payload, row.endpoint_id
-            )
-        except PayloadError as exc:
-            bad.append((row.id, str(exc)))
-            logger.error("signalhooks task: outbox row %d is dead: %s", row.id, exc)
-            continue
+    for row, (hook, target, event, request) in rebuilt:
         delivery = TaskDelivery(event, target, hook, request)
         delivery.row_id = row.id
         delivery.attempts = row.attempts

@@ -27,12 +27,11 @@ from django.db import connections
 
 from .. import conf
 from ..engine.lanes import Lanes
-from ..exceptions import PayloadError
 from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
-from .codec import HookRegistry, rebuild
+from .codec import HookRegistry, rebuild_rows
 from .listen import listen
 from .store import claim, mark_dead, owner_id, record, renew
 
@@ -198,17 +197,9 @@ class Worker:
         """DB thread: claim, decode, bury rows that cannot be sent; ``(claimed, sendable)``."""
         rows = claim(self.using, self.id, size, self.lease)
         self.stats["claimed"] += len(rows)
+        rebuilt, bad = rebuild_rows(self._registry, rows, "worker")
         good: list[WorkerDelivery] = []
-        bad: list[tuple[int, str]] = []
-        for row in rows:
-            try:
-                hook, target, event, request = rebuild(
-                    self._registry, row.hook_key, row.target, row.payload, row.endpoint_id
-                )
-            except PayloadError as exc:
-                bad.append((row.id, str(exc)))
-                logger.error("signalhooks worker: outbox row %d is dead: %s", row.id, exc)
-                continue
+        for row, (hook, target, event, request) in rebuilt:
             delivery = WorkerDelivery(event, target, hook, request)
             delivery.row_id = row.id
             delivery.worker = self
