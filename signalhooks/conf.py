@@ -51,6 +51,13 @@ DEFAULTS: Final[dict[str, Any]] = {
     "ENDPOINT_CACHE_TTL": 5.0,  # seconds another process may route with a stale endpoint list
     "ENDPOINT_DISABLE_AFTER": 5 * 86400.0,  # seconds of failing deliveries before disabling
     "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": True,  # the SSRF guard, for endpoint URLs only
+    # The body of endpoints created from now on: "signalhooks", "standard", "cloudevents".
+    "ENDPOINT_PAYLOAD_FORMAT": "signalhooks",
+    # Seconds a recorded delivery attempt is kept (signalhooks_prune).
+    "ATTEMPTS_RETENTION": 30 * 86400.0,
+    # The customer portal: dotted path to ``owner(request) -> model instance | None``;
+    # None: the logged-in ``request.user``.
+    "PORTAL_OWNER": None,
     # Durable rows sent by this process first (True), or left to the fleet: the
     # ``signalhooks_worker`` processes (woken by PostgreSQL NOTIFY) or Django tasks.
     "DURABLE_INLINE": True,
@@ -82,11 +89,17 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "ENDPOINT_CACHE_TTL": (int, float),
     "ENDPOINT_DISABLE_AFTER": (int, float),
     "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": (bool,),
+    "ENDPOINT_PAYLOAD_FORMAT": (str,),
+    "ATTEMPTS_RETENTION": (int, float),
+    "PORTAL_OWNER": (str, type(None)),
     "DURABLE_INLINE": (bool,),
     "TASKS_BACKEND": (str, type(None)),
     "TASKS_QUEUE": (str,),
 }
-_CHOICES: Final[dict[str, tuple[str, ...]]] = {"HTTP_TRANSPORT": ("aiohttp", "httpx")}
+_CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    "HTTP_TRANSPORT": ("aiohttp", "httpx"),
+    "ENDPOINT_PAYLOAD_FORMAT": ("signalhooks", "standard", "cloudevents"),
+}
 _MINIMUM: Final[dict[str, float]] = {
     "TIMEOUT": 0.001,
     "MAX_ATTEMPTS": 1,
@@ -101,6 +114,7 @@ _MINIMUM: Final[dict[str, float]] = {
     "DURABLE_LEASE": 0.5,
     "ENDPOINT_CACHE_TTL": 0,
     "ENDPOINT_DISABLE_AFTER": 0,
+    "ATTEMPTS_RETENTION": 0,
 }
 
 _cache: dict[str, Any] | None = None
@@ -130,7 +144,7 @@ def validate(user: object) -> list[str]:
             problems.append(
                 f"SIGNALHOOKS[{key!r}] must be a non-empty URI-reference, not {value!r}."
             )
-        elif key in ("TASKS_BACKEND", "TASKS_QUEUE") and value == "":
+        elif key in ("TASKS_BACKEND", "TASKS_QUEUE", "PORTAL_OWNER") and value == "":
             problems.append(f"SIGNALHOOKS[{key!r}] must not be empty.")
         elif key == "DURABLE_RETRY_SCHEDULE" and not _is_schedule(value):
             problems.append(

@@ -1,6 +1,6 @@
-"""Models of the optional ``signalhooks`` app: the durable outbox table and the endpoints."""
+"""Models of the optional ``signalhooks`` app: the durable outbox, its attempts, the endpoints."""
 
 from .endpoints.models import Endpoint, EndpointRevision
-from .outbox.models import OutboxDelivery
+from .outbox.models import DeliveryAttempt, OutboxDelivery
 
-__all__ = ["Endpoint", "EndpointRevision", "OutboxDelivery"]
+__all__ = ["DeliveryAttempt", "Endpoint", "EndpointRevision", "OutboxDelivery"]

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from .. import conf
 from ..signals import endpoint_disabled
 from ..targets.http import display_url
 from .index import endpoint_index
@@ -36,12 +37,30 @@ if not apps.is_installed("django.contrib.contenttypes"):  # pragma: no cover - a
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 
-__all__ = ["ROTATION_OVERLAP", "Endpoint", "EndpointQuerySet", "EndpointRevision", "disable"]
+__all__ = [
+    "PAYLOAD_FORMATS",
+    "ROTATION_OVERLAP",
+    "Endpoint",
+    "EndpointQuerySet",
+    "EndpointRevision",
+    "default_payload_format",
+    "disable",
+]
 
 logger = logging.getLogger("signalhooks")
 
 #: How long the previous secret keeps signing after ``rotate_secret()``.
 ROTATION_OVERLAP = timedelta(hours=24)
+#: The bodies an endpoint can receive (``Endpoint.payload_format``): the 0.1 body, the
+#: body Standard Webhooks recommends, and the CloudEvents structured-mode envelope.
+PAYLOAD_FORMATS = ("signalhooks", "standard", "cloudevents")
+
+
+def default_payload_format() -> str:
+    """``SIGNALHOOKS["ENDPOINT_PAYLOAD_FORMAT"]``: the format of endpoints created now."""
+    return str(conf.get("ENDPOINT_PAYLOAD_FORMAT"))
+
+
 #: Fields whose changes do not change routing: they do not bump the revision.
 _BOOKKEEPING = frozenset({"failing_since"})
 
@@ -150,6 +169,13 @@ class Endpoint(models.Model):
         blank=True,
         validators=[validate_headers],
         help_text='Extra request headers, e.g. {"X-Customer": "42"}.',
+    )
+    payload_format: models.CharField[str, str] = models.CharField(
+        max_length=20,
+        choices=[(name, name) for name in PAYLOAD_FORMATS],
+        default=default_payload_format,
+        help_text="The body sent: signalhooks (the 0.1 body), standard (Standard Webhooks' "
+        '{"type", "timestamp", "data"}) or cloudevents (a CloudEvents 1.0 envelope).',
     )
     is_active: models.BooleanField[bool, bool] = models.BooleanField(default=True)
     disabled_reason: models.TextField[str, str] = models.TextField(blank=True, default="")

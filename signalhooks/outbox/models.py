@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["OutboxDelivery"]
+__all__ = ["DeliveryAttempt", "OutboxDelivery"]
 
 
 class OutboxDelivery(models.Model):
@@ -83,3 +83,76 @@ class OutboxDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_name} {self.event_id} -> {self.target} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One attempt of a delivery: the request as sent and what came back.
+
+    Written for every attempt of a durable delivery (``delivery`` set) and for every
+    test event sent to an endpoint (``is_test``, no delivery), in batches by a
+    background writer, off the delivery path. ``endpoint_id`` names the
+    :class:`~signalhooks.models.Endpoint` of an endpoint delivery (no foreign key, as on
+    :class:`OutboxDelivery`). Pruned with their delivery, and by age
+    (``SIGNALHOOKS["ATTEMPTS_RETENTION"]``).
+    """
+
+    id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
+    #: No database constraint: the writer may record an attempt of a row that a prune
+    #: deleted meanwhile; Django's ``on_delete`` still deletes a row's attempts with it.
+    delivery: models.ForeignKey[OutboxDelivery | None, OutboxDelivery | None] = models.ForeignKey(
+        OutboxDelivery,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="attempt_log",
+    )
+    endpoint_id: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(
+        null=True, blank=True
+    )
+    event_id: models.CharField[str, str] = models.CharField(max_length=64)
+    event_name: models.CharField[str, str] = models.CharField(max_length=255)
+    #: The target's display name (no secrets).
+    target: models.CharField[str, str] = models.CharField(max_length=255)
+    #: 1 for the first attempt of the delivery, 2 for the first retry...
+    number: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(default=1)
+    started_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        default=timezone.now
+    )
+    #: Seconds from the start of the request to its outcome.
+    duration: models.FloatField[float, float] = models.FloatField(default=0.0)
+    ok: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    #: The HTTP status of the answer (``None``: no answer, see ``error``).
+    status: models.IntegerField[int | None, int | None] = models.IntegerField(
+        null=True, blank=True
+    )
+    #: A short kind of failure: ``"503"``, ``"timeout"``, an exception class...
+    error_type: models.CharField[str, str] = models.CharField(
+        max_length=100, blank=True, default=""
+    )
+    error: models.TextField[str, str] = models.TextField(blank=True, default="")
+    request_headers: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
+    request_body: models.TextField[str, str] = models.TextField(blank=True, default="")
+    #: The first ``RESPONSE_BODY_LIMIT`` bytes of the response body.
+    response_body: models.TextField[str, str] = models.TextField(blank=True, default="")
+    #: A test event (the admin's or the portal's "send a test event"), not a delivery.
+    is_test: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+
+    objects: ClassVar[models.Manager[DeliveryAttempt]] = models.Manager()
+
+    class Meta:
+        app_label = "signalhooks"
+        verbose_name = "delivery attempt"
+        ordering = ("-started_at", "-id")
+        indexes: ClassVar[list[models.Index]] = [
+            # An endpoint's attempts, newest first (the portal's pages and API).
+            models.Index(
+                fields=["endpoint_id", "-started_at"], name="signalhooks_attempt_endpoint"
+            ),
+            # Pruning by age.
+            models.Index(fields=["started_at"], name="signalhooks_attempt_started"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.ok else (self.error_type or "failed")
+        return f"attempt {self.number} of {self.event_name} {self.event_id} -> {self.target} ({outcome})"
