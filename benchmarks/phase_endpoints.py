@@ -103,29 +103,28 @@ def caller(mode: str, sink_url: str, events: int, total: int, matching: int, int
     }
 
 
-#: Why the durable mode reports nothing without a PostgreSQL server (the other modes
-#: run on SQLite).
-NO_POSTGRES = (
-    "skipped: this row needs PostgreSQL, which is not reachable on 127.0.0.1:5432 "
-    "(user postgres, trust auth)"
-)
-
-
-def postgres_reachable() -> bool:
+def postgres_unreachable() -> str | None:
+    """Why the durable mode cannot run (the others run on SQLite), or ``None``."""
     import psycopg
 
+    host = os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1")
+    port = os.environ.get("BENCH_OUTBOX_PORT", "5432")
     try:
         psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=5
+            host=host, port=port, user="postgres", dbname="postgres", connect_timeout=5
         ).close()
     except psycopg.OperationalError:
-        return False
-    return True
+        return (
+            f"skipped: this row needs PostgreSQL, which is not reachable on {host}:{port} "
+            "(user postgres, trust auth)"
+        )
+    return None
 
 
 def durable(sink_url: str, events: int, total: int, matching: int, interval: float):
-    if not postgres_reachable():
-        return {"phase": "endpoints", "mode": "durable", "skipped": NO_POSTGRES}
+    why = postgres_unreachable()
+    if why is not None:
+        return {"phase": "endpoints", "mode": "durable", "skipped": why}
     _setup(pg=True)
     from django.db import connection, transaction
     from django.db.models.signals import post_save

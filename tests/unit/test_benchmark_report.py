@@ -81,3 +81,31 @@ def test_the_block_lists_every_bar_met_or_not(tmp_path):
     readme.write_text(f"# x\n\n{report.README_BEGIN}\nold\n{report.README_END}\n\nrest\n")
     report.update_readme(readme, source)
     assert readme.read_text() == f"# x\n\n{block}\n\nrest\n"
+
+
+def test_the_durable_phase_says_postgresql_is_unreachable(tmp_path):
+    """A real run of the phase against a port where no server listens."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import unused_tcp_port
+
+    port = str(unused_tcp_port())
+    env = {**os.environ, "BENCH_OUTBOX_PORT": port, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "benchmarks.phase_endpoints", "--mode", "durable"]
+    done = subprocess.run(
+        [*command, "--sink-url", "http://127.0.0.1:9", "--events", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["skipped"] == (
+        f"skipped: this row needs PostgreSQL, which is not reachable on 127.0.0.1:{port} "
+        "(user postgres, trust auth)"
+    )
