@@ -83,7 +83,12 @@ class Gate:
         """The gate of a full run (the bar) or of a smoke run (the margin)."""
         if not smoke:
             return self.bar
-        return self.smoke_bar or re.sub(r"[\d.]+", f"{self.smoke:g}", self.bar, count=1)
+        if self.smoke_bar:
+            return self.smoke_bar
+        number = re.search(r"\d+(?:\.(\d+))?", self.bar)
+        assert number is not None, self.bar
+        decimals = len(number[1] or "")
+        return self.bar[: number.start()] + f"{self.smoke:.{decimals}f}" + self.bar[number.end() :]
 
 
 def judge(
@@ -267,31 +272,41 @@ def _cost_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 
 def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
+    """The rows of the two endpoint groups that ran (``--phases`` may run one of them)."""
     out: list[BarResult] = []
     mine, hooks = "endpoints/caller", "endpoints/hooks"
-    err = first_error(runs, mine, hooks)
-    a, b = median_of(runs, mine, "cost_p50_us"), median_of(runs, hooks, "cost_p50_us")
-    text = f"{_fmt(a, '.1f')} us vs {_fmt(b, '.1f')} us"
-    out.append(judge(ENDPOINTS_CALLER, paired(runs, mine, hooks, _cost_ratio), text, err, smoke))
-    key = "endpoints/durable"
+    if mine in runs or hooks in runs:
+        err = first_error(runs, mine, hooks)
+        a, b = median_of(runs, mine, "cost_p50_us"), median_of(runs, hooks, "cost_p50_us")
+        text = f"{_fmt(a, '.1f')} us vs {_fmt(b, '.1f')} us"
+        ratio = paired(runs, mine, hooks, _cost_ratio)
+        out.append(judge(ENDPOINTS_CALLER, ratio, text, err, smoke))
+    if "endpoints/durable" in runs:
+        out.append(_durable_save(runs))
+    mine, raw = "endpoints/fanout", "endpoints/raw_fanout"
+    if mine in runs or raw in runs:
+        err = first_error(runs, mine, raw)
+        text = f"{_fmt(median_of(runs, mine, 'rate'))}/s vs {_fmt(median_of(runs, raw, 'rate'))}/s"
+        ratio = paired(runs, mine, raw, _rate_ratio)
+        out.append(judge(ENDPOINTS_FANOUT, ratio, text, err, smoke))
+    return out
+
+
+def _durable_save(runs: Runs) -> BarResult:
+    key, name = "endpoints/durable", "Endpoints durable save p50 vs plain save"
+    why = next((run["skipped"] for run in runs[key] if "skipped" in run), None)
+    if why is not None:  # no PostgreSQL
+        return skipped(name, "(info)", why)
     ratio = median_of(runs, key, "ratio_p50")
+    if ratio is None:
+        return info(name, None, first_error(runs, key) or "no data")
     plain, durable = median_of(runs, key, "plain_p50_us"), median_of(runs, key, "durable_p50_us")
     hooks = median_of(runs, key, "hooks_p50_us")
     text = (
         f"{_fmt(durable, '.0f')} us vs {_fmt(plain, '.0f')} us plain save, "
         f"{_fmt(hooks, '.0f')} us with 10 durable hooks (PostgreSQL)"
     )
-    name = "Endpoints durable save p50 vs plain save"
-    why = next((run["skipped"] for run in runs.get(key, []) if "skipped" in run), None)
-    if why is not None:
-        out.append(skipped(name, "(info)", why))
-    else:
-        out.append(info(name, ratio, text if ratio is not None else first_error(runs, key) or text))
-    mine, raw = "endpoints/fanout", "endpoints/raw_fanout"
-    err = first_error(runs, mine, raw)
-    text = f"{_fmt(median_of(runs, mine, 'rate'))}/s vs {_fmt(median_of(runs, raw, 'rate'))}/s"
-    out.append(judge(ENDPOINTS_FANOUT, paired(runs, mine, raw, _rate_ratio), text, err, smoke))
-    return out
+    return info(name, ratio, text)
 
 
 _PHASES = (

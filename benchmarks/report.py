@@ -17,7 +17,13 @@ from benchmarks.bars import BarResult, Runs, median_of
 from benchmarks.plan import TARGETS
 from benchmarks.runner import pinning
 
-STYLE = {"PASS": "bold green", "FAIL": "bold red", "INFO": "cyan", "ERROR": "bold magenta"}
+STYLE = {
+    "PASS": "bold green",
+    "FAIL": "bold red",
+    "INFO": "cyan",
+    "ERROR": "bold magenta",
+    "SKIP": "yellow",
+}
 
 
 def machine_info() -> dict[str, Any]:
@@ -66,7 +72,7 @@ def verdict(results: list[BarResult], smoke: bool, strict: bool) -> tuple[str, b
     failed = [r.name for r in gated if r.gate_failed]
     kind = "smoke gates (margins below the bars)" if smoke else "bars"
     if not failed:
-        return f"Verdict: PASS: all {len(gated)} {kind} held.", False
+        return f"Verdict: PASS: {len(gated)} of {len(gated)} {kind} held.", False
     text = f"Verdict: FAIL: {len(failed)} of {len(gated)} {kind} not held: {', '.join(failed)}."
     if not (smoke or strict):
         text += " (A full run reports; --strict makes this exit 1.)"
