@@ -44,3 +44,18 @@ def test_every_repository_path_named_in_the_docs_exists():
         if not (ROOT / path).exists() and "_build" not in path
     ]
     assert not missing, f"paths that do not exist: {missing}"
+
+
+def test_install_instructions_match_the_package():
+    """The Django the package requires, and the app that the signalhooks app needs."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    [django] = [dep for dep in project["dependencies"] if dep.startswith("Django")]
+    minimum = django.split(">=", 1)[1]
+    for page in (ROOT / "README.md", ROOT / "docs" / "quickstart.md"):
+        text = " ".join(page.read_text().split())
+        assert f"Django {minimum}" in text, f"{page.name} does not say Django {minimum}"
+        older = re.findall(r"Django [0-4]\.\d|Django 5\.[01]\b", text)
+        assert not older, f"{page.name} names an unsupported Django: {older}"
+        assert '"django.contrib.contenttypes"' in text, f"{page.name}: the app needs it"
