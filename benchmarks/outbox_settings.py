@@ -11,6 +11,7 @@ DATABASES = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"),
         "HOST": os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("BENCH_OUTBOX_PORT", "5432"),
         "USER": os.environ.get("BENCH_OUTBOX_USER", "postgres"),
     }
 }

@@ -8,10 +8,11 @@ back against the same sink):
   minus the same call with no receivers (paced, targets answering after 50 ms, as in
   ``phase_caller``);
 * ``hooks``: the same with ``--matching`` code-configured ``HTTPSignalHook``s;
-* ``durable``: PostgreSQL; ``Item.objects.create()`` inside ``transaction.atomic()``
-  with a durable ``EndpointsHook`` (one bulk insert of ``--matching`` outbox rows)
-  against the same plain save with no receivers, and with ``--matching`` durable
-  ``HTTPSignalHook``s (one insert each), measured in the same process;
+* ``durable``: PostgreSQL (skipped, saying so, when none is reachable);
+  ``Item.objects.create()`` inside ``transaction.atomic()`` with a durable
+  ``EndpointsHook`` (one bulk insert of ``--matching`` outbox rows) against the same
+  plain save with no receivers, and with ``--matching`` durable ``HTTPSignalHook``s
+  (one insert each), measured in the same process;
 * ``fanout``: one event to ``--endpoints`` endpoints, all matching: deliveries per
   second from ``post_save.send()`` until the sink has counted every request;
 * ``raw_fanout``: ``asyncio.gather`` of the same number of posts on one aiohttp session
@@ -102,7 +103,28 @@ def caller(mode: str, sink_url: str, events: int, total: int, matching: int, int
     }
 
 
+def postgres_unreachable() -> str | None:
+    """Why the durable mode cannot run (the others run on SQLite), or ``None``."""
+    import psycopg
+
+    host = os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1")
+    port = os.environ.get("BENCH_OUTBOX_PORT", "5432")
+    try:
+        psycopg.connect(
+            host=host, port=port, user="postgres", dbname="postgres", connect_timeout=5
+        ).close()
+    except psycopg.OperationalError:
+        return (
+            f"skipped: this row needs PostgreSQL, which is not reachable on {host}:{port} "
+            "(user postgres, trust auth)"
+        )
+    return None
+
+
 def durable(sink_url: str, events: int, total: int, matching: int, interval: float):
+    why = postgres_unreachable()
+    if why is not None:
+        return {"phase": "endpoints", "mode": "durable", "skipped": why}
     _setup(pg=True)
     from django.db import connection, transaction
     from django.db.models.signals import post_save

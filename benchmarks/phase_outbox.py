@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def _ensure_database(name: str) -> None:
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as db:
+    host = os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1")
+    port = os.environ.get("BENCH_OUTBOX_PORT", "5432")
+    server = {"host": host, "port": port, "user": "postgres", "dbname": "postgres"}
+    with psycopg.connect(**server, autocommit=True) as db:
         if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             db.execute(f'CREATE DATABASE "{name}"')
 

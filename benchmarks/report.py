@@ -1,4 +1,4 @@
-"""Rendering: the rich console table, ``results.md`` for the README and ``chart.png``.
+"""Rendering: the rich console table, ``results.md``, the README's block and ``chart.png``.
 
 Numbers without the machine they came from mislead, so every artefact carries the CPU
 model, core count, pinning and library versions.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,13 @@ from benchmarks.bars import BarResult, Runs, median_of
 from benchmarks.plan import TARGETS
 from benchmarks.runner import pinning
 
-STYLE = {"PASS": "bold green", "FAIL": "bold red", "INFO": "cyan", "ERROR": "bold magenta"}
+STYLE = {
+    "PASS": "bold green",
+    "FAIL": "bold red",
+    "INFO": "cyan",
+    "ERROR": "bold magenta",
+    "SKIP": "yellow",
+}
 
 
 def machine_info() -> dict[str, Any]:
@@ -49,6 +56,29 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def gate_cell(result: BarResult) -> str:
+    """The gate a row applied and whether it held ("" for a figure without a gate)."""
+    if result.status == "ERROR" and result.gate_failed:
+        return f"{result.gate}: FAILED (no data)"
+    if not result.gate:
+        return ""
+    return f"{result.gate}: {'FAILED' if result.gate_failed else 'held'}"
+
+
+def verdict(results: list[BarResult], smoke: bool, strict: bool) -> tuple[str, bool]:
+    """The run's last line and whether it fails: a smoke run fails when a gate fails, a
+    full run only with ``--strict`` (otherwise it reports)."""
+    gated = [r for r in results if r.gate]
+    failed = [r.name for r in gated if r.gate_failed]
+    kind = "smoke gates (margins below the bars)" if smoke else "bars"
+    if not failed:
+        return f"Verdict: PASS: {len(gated)} of {len(gated)} {kind} held.", False
+    text = f"Verdict: FAIL: {len(failed)} of {len(gated)} {kind} not held: {', '.join(failed)}."
+    if not (smoke or strict):
+        text += " (A full run reports; --strict makes this exit 1.)"
+    return text, smoke or strict
+
+
 def console_table(results: list[BarResult], title: str) -> Any:
     from rich.table import Table
 
@@ -57,9 +87,14 @@ def console_table(results: list[BarResult], title: str) -> Any:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     table.add_column("Ratio", justify="right")
     table.add_column("Status", justify="center")
+    table.add_column("Gate of this run", justify="left")
     for r in results:
         ratio = "" if r.ratio is None else f"{r.ratio:.3f}"
-        table.add_row(r.name, r.bar, r.measured, ratio, f"[{STYLE[r.status]}]{r.status}[/]")
+        status = f"[{STYLE[r.status]}]{r.status}[/]"
+        gate = gate_cell(r)
+        if r.gate_failed:
+            gate = f"[bold red]{gate}[/]"
+        table.add_row(r.name, r.bar, r.measured, ratio, status, gate)
     return table
 
 
@@ -85,6 +120,47 @@ def markdown(results: list[BarResult], info: dict[str, Any], smoke: bool, repeat
         "",
     ]
     return "\n".join(lines)
+
+
+# -- the README's performance block ---------------------------------------------------
+
+README_BEGIN = (
+    "<!-- performance: written by benchmarks/report.py from benchmarks/results/results.md -->"
+)
+README_END = "<!-- /performance -->"
+
+
+def readme_block(results_md: str) -> str:
+    """The README's block: every bar of ``results.md`` with its measured value and
+    whether it is met (PASS / FAIL, as ``results.md`` says); figures without a bar
+    (INFO rows) are left out."""
+    rows = []
+    for line in results_md.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or cells[4] in ("Status", ":---:", "INFO"):
+            continue
+        name, bar, measured, _, status = cells
+        rows.append(f"| {name} | {bar} | {measured} | {status} |")
+    run = re.search(r"\((.*)\)\s*$", results_md.split("\n", 1)[0])
+    return "\n".join(
+        [
+            README_BEGIN,
+            f"Latest benchmark ({run[1] if run else 'run'}), from "
+            "[`benchmarks/results/results.md`](benchmarks/results/results.md):",
+            "",
+            "| bar | target | measured | met |",
+            "|---|---|---|---|",
+            *rows,
+            README_END,
+        ]
+    )
+
+
+def update_readme(readme: Path, results_md: Path) -> None:
+    """Replace the README's block (between its markers) with one from ``results_md``."""
+    text = readme.read_text()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    readme.write_text(text[:start] + readme_block(results_md.read_text()) + text[end:])
 
 
 def chart(runs: Runs, path: Path) -> None:

@@ -85,7 +85,7 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         for problem in conf.validate({key: value}):
             reported.add(problem)
             if key not in conf.DEFAULTS:
-                hint = "Remove it or fix its spelling; every setting is listed in the README."
+                hint = "Remove it or fix its spelling; docs/settings.md lists every setting."
                 errors.append(Error(problem, hint=hint, id="signalhooks.E002"))
             else:
                 hint = f"The default is {conf.DEFAULTS[key]!r}."
@@ -117,7 +117,7 @@ _NO_WORKER = ("ImmediateBackend", "DummyBackend")
 def check_tasks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E009-E011 and W003: a ``TASKS_BACKEND`` that cannot deliver."""
+    """E010-E012 and W004: a ``TASKS_BACKEND`` that cannot deliver."""
     user = getattr(settings, "SIGNALHOOKS", {})
     alias = user.get("TASKS_BACKEND") if isinstance(user, dict) else None
     if not isinstance(alias, str) or not alias:
@@ -183,7 +183,7 @@ def check_tasks(
 def check_hooks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E005-E008 and W001 for every hook created in this process."""
+    """E005-E009 and W001 for every hook created in this process."""
     from .hooks.options import check_url as _check_url
     from .registry import all_hooks
     from .targets.http import HTTPTarget

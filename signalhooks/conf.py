@@ -29,7 +29,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "MAX_QUEUE": 50_000,  # accepted but unfinished deliveries per process
     "SHUTDOWN_TIMEOUT": 10.0,  # how long interpreter exit waits for pending deliveries
     "HTTP_TRANSPORT": "aiohttp",  # "aiohttp" or "httpx"
-    "RESPONSE_BODY_LIMIT": 4096,  # bytes of a response body kept for logs/results
+    "RESPONSE_BODY_LIMIT": 4096,  # response body bytes read and kept (DeliveryResult.response)
     "DURABLE": False,  # default of every hook's ``durable=``
     # SSRF guard for webhook URLs that come from data: refuse targets that resolve to
     # loopback/private/link-local/metadata addresses (checked at connect time, on the

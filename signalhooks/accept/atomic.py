@@ -1,9 +1,9 @@
 """Whether the thread that fired a signal is inside ``transaction.atomic()``.
 
-Asked once per dispatch (by its first hook). On the caller-cost benchmark Django's
-``transaction.get_connection()`` was the largest single step of a ``save()`` with
-hooks: ~17 us of ~120 on cold caches, most of it asgiref's ``Local`` finding out
-that no event loop runs by raising and catching a ``RuntimeError``.
+Asked once per dispatch (by its first hook). Django's ``transaction.get_connection()``
+is the largest single step of a ``save()`` with hooks on cold caches, most of it
+asgiref's ``Local`` finding out that no event loop runs by raising and catching a
+``RuntimeError``; this module avoids that round trip (see docs/performance.md).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ TEST_EVENT = "signalhooks.test"
 
 def send_test_event(endpoint: Endpoint, message: str) -> DeliveryResult | None:
     """Send ``signalhooks.test`` (``Data = {"message", "endpoint"}``) and wait for the
-    outcome, at most the attempt's ``TIMEOUT`` and 5 s; ``None`` if it took longer."""
+    outcome, at most the attempt's ``TIMEOUT`` plus a margin; ``None`` if it took longer."""
     state = EndpointState(endpoint.pk, str(endpoint), tracked=False)
     target = EndpointTarget.build(endpoint, state, max_attempts=1)
     event = custom_event(TEST_EVENT, {"message": message, "endpoint": endpoint.pk})

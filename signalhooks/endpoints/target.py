@@ -116,6 +116,7 @@ class AllEndpoints(TargetOptions):
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
         error = (
             "an EndpointsHook sends to the endpoints stored in the database; send a test "
-            "event to one with the admin action 'Send a test event'"
+            "event to one with 'manage.py signalhooks_send_test --endpoint ID' or the "
+            "admin action 'Send a test event'"
         )
         return [Attempt(ok=False, error=error) for _ in batch]

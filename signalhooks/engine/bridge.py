@@ -157,9 +157,8 @@ class Engine:
         # Start sending a moment after the first accept instead of at once: the
         # accepting thread is usually in the middle of a request, and a burst of sends
         # on this thread would take the GIL from it until the request ends. Events of
-        # the next DRAIN_DELAY seconds join this wake-up. Measured with
-        # examples/asgi_shop/loadtest.py (50 orders/s, 20 deliveries each): the view's
-        # p50 went from 1.7-2.0x to 1.2-1.35x its latency without hooks.
+        # the next DRAIN_DELAY seconds join this wake-up. examples/asgi_shop/loadtest.py
+        # shows the difference in the view's latency (docs/performance.md).
         if self._drain_timer is None:
             self._drain_timer = self.loop.call_later(DRAIN_DELAY, self._drain)
 
@@ -178,7 +177,7 @@ class Engine:
             # Work in flight: keep polling the inbox every DRAIN_DELAY, so callers
             # need not wake the loop. Waking it is a write to its self-pipe, a system
             # call that releases the GIL, after which the caller (inside save()) waits
-            # for this thread to give the GIL back: tens of microseconds per save.
+            # for this thread to give the GIL back, on every save.
             self._drain_timer = self.loop.call_later(DRAIN_DELAY, self._drain)
         else:
             self._wakeup_pending = False

@@ -1,13 +1,11 @@
 """The waiter of ``async_receiver``: a result handed to a future of the caller's loop.
 
-On the fan-out benchmark (``asend`` to 100 hooks) py-spy put the per-call
-``concurrent.futures.Future`` (a ``threading.Condition`` and its locks) and
-``asyncio.wrap_future`` at ~40 % of the caller loop's samples, and one self-pipe
-write per result (each result woke the caller's loop) at ~9 % of the delivery
-thread's. :class:`LoopWaiter` has no lock, and results for one loop travel in
-batches, one wake-up per burst. Wall-clock effect, honestly: the median fan-out
-went from ~65.8 to ~65.3 ms; the samples were mostly GIL waits, and two event
-loops sharing one core is what remains. Cancelling the awaiting task leaves the
+When one ``asend`` reaches many hooks, a ``concurrent.futures.Future`` per call (a
+``threading.Condition`` and its locks) with ``asyncio.wrap_future`` is most of the
+caller loop's own work, and a self-pipe write per result wakes the caller's loop once
+per result. :class:`LoopWaiter` has no lock, and results for one loop travel in
+batches, one wake-up per burst. What remains of the fan-out's cost is two event loops
+sharing the GIL (see docs/performance.md). Cancelling the awaiting task leaves the
 delivery running; its result is then dropped.
 """
 

@@ -59,7 +59,8 @@ def retry_policy(max_attempts: int | None) -> RetryPolicy:
 
 # -- durable ------------------------------------------------------------------------
 
-#: Each delay is spread by +-10% so that rows that failed together do not retry together.
+#: Each delay is spread by up to a tenth either way, so that rows that failed together do
+#: not retry together.
 JITTER = 0.1
 
 
@@ -77,8 +78,8 @@ class Decision:
 
 
 def schedule() -> Sequence[float]:
-    """``SIGNALHOOKS["DURABLE_RETRY_SCHEDULE"]``; default Svix's: 0, 5 s, 5 min, 30 min, 2 h,
-    5 h, 10 h, 10 h."""
+    """``SIGNALHOOKS["DURABLE_RETRY_SCHEDULE"]``; the default is Svix's schedule, from at
+    once to ten hours apart (``conf.DEFAULTS``)."""
     value: Sequence[float] = conf.get("DURABLE_RETRY_SCHEDULE")
     return value
 

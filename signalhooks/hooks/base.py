@@ -23,7 +23,7 @@ from ..engine.handoff import LoopWaiter
 from ..outcome.report import report_rejected
 from ..outcome.results import DeliveryResult
 from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
-from ..snapshot.events import Event
+from ..snapshot.events import Event, default_event_name
 from ..snapshot.payload import InstanceSerializer, PayloadOptions
 from ..targets.base import Delivery, Target, Waiter
 from .conditions import Conditions, Predicate
@@ -144,25 +144,24 @@ class SignalHook:
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
-        # The sending frame (Signal.send's loop over receivers) marks the dispatch.
-        dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
-        if self._plain:  # default options: the dispatch's shared event, without _prepare
-            event = dispatch.default_event
-            if event is None:
-                try:
-                    event = dispatch.event(None)
-                except Exception as exc:  # never raise into save(): report and count instead
-                    self._reject(signal, kwargs, exc)
+        dispatch = None
+        try:
+            # The sending frame (Signal.send's loop over receivers) marks the dispatch.
+            dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
+            if self._plain:  # default options: the dispatch's shared event, without _prepare
+                event = dispatch.default_event or dispatch.event(None)
+                delivery = Delivery(event, self.target, self)
+            else:
+                prepared = self._prepare(dispatch)
+                if prepared is None:
                     return
-            delivery = Delivery(event, self.target, self)
-        else:
-            prepared = self._prepare(dispatch)
-            if prepared is None:
-                return
-            delivery = prepared
-        route = dispatch.route
-        if route is None:
-            route = dispatch.route = route_for(delivery.event)
+                delivery = prepared
+            route = dispatch.route
+            if route is None:
+                route = dispatch.route = route_for(delivery.event)
+        except Exception as exc:  # never raise into save(): report and count instead
+            self._reject(exc, signal, kwargs, dispatch)
+            return
         accept(delivery, self.durable, route)
 
     # -- async receiver ----------------------------------------------------------
@@ -178,15 +177,22 @@ class SignalHook:
         ``transaction.atomic()``, which Django's async ORM does not offer).
         """
         waiter = LoopWaiter()
-        # asend() starts every async receiver in one loop iteration: that marks the dispatch.
-        dispatch = join_dispatch(self, signal, sender, kwargs, loop_tick())
+        try:
+            # asend() starts every async receiver in one loop iteration: that marks it.
+            dispatch = join_dispatch(self, signal, sender, kwargs, loop_tick())
+        except Exception as exc:  # a bad setting read at signal time
+            self._reject(exc, signal, kwargs, None, waiter)
+            return waiter.future.result()
         try:
             delivery = self._prepare(dispatch, waiter)
         except SynchronousOnlyOperation:  # serializing touched the DB (e.g. m2m)
             delivery = await sync_to_async(self._prepare)(dispatch, waiter)
         if delivery is None:
             return waiter.future.result()  # settled synchronously, on this loop
-        await accept_awaited(delivery, self.durable)
+        try:
+            await accept_awaited(delivery, self.durable)
+        except ImproperlyConfigured as exc:  # a bad setting (database errors propagate)
+            self._reject(exc, signal, kwargs, dispatch, waiter)
         return await waiter.future
 
     # -- building deliveries -------------------------------------------------------
@@ -214,19 +220,27 @@ class SignalHook:
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
-            self._reject(dispatch.signal, kwargs, exc, waiter)
+            self._reject(exc, dispatch.signal, kwargs, dispatch, waiter)
             return None
         return Delivery(event, self.target, self, request, waiter)
 
     def _reject(
-        self, signal: Any, kwargs: Mapping[str, Any], exc: Exception, waiter: Waiter | None = None
+        self,
+        exc: Exception,
+        signal: Any,
+        kwargs: Mapping[str, Any],
+        dispatch: Dispatch | None = None,
+        waiter: Waiter | None = None,
     ) -> None:
-        try:
-            name = self._name_for(kwargs) or "?"
-        except Exception:  # the event name callable is what failed
-            name = "?"
+        """Report an event that could not be built or handed over (a failed delivery).
+
+        The result names the event and, when the dispatch began, its id; the error
+        names the hook, the signal and the cause (for a bad setting: the setting).
+        """
+        name = self._report_name(signal, kwargs)
+        event_id = dispatch.id if dispatch is not None else ""
         error = f"{self!r} on {signal_name(signal)}: {type(exc).__name__}: {exc}"
-        result = DeliveryResult(self.target.name, "", name, False, None, error, 0, 0.0)
+        result = DeliveryResult(self.target.name, event_id, name, False, None, error, 0, 0.0)
         report_rejected(result, self)
         if waiter is not None:
             waiter.set_result(result)
@@ -237,6 +251,14 @@ class SignalHook:
         return DeliveryResult(
             self.target.name, "", self._name_for(kwargs) or "?", False, None, error, 0, 0.0
         )
+
+    def _report_name(self, signal: Any, kwargs: Mapping[str, Any]) -> str:
+        """The event's name for a report: the hook's, else the default one."""
+        try:
+            name = self._name_for(kwargs)
+        except Exception:  # the event name callable is what failed: name the default
+            name = None
+        return name or default_event_name(signal, kwargs)
 
     def build_event(self, signal: Any, sender: Any, kwargs: Mapping[str, Any]) -> Event:
         """A new snapshot for this hook of a signal sent with ``kwargs`` (no dispatch shared)."""

@@ -17,7 +17,7 @@ from ..endpoints.target import AllEndpoints, EndpointTarget
 from ..engine.handoff import LoopWaiter
 from ..outcome.results import DeliveryResult
 from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
-from ..snapshot.events import Event, model_action, model_names
+from ..snapshot.events import Event, default_event_name
 from ..targets.base import Delivery, Waiter
 from .base import EventName, HookOptions, SignalHook
 from .options import check_callable, check_durable
@@ -84,13 +84,9 @@ class EndpointsHook(SignalHook):
 
     def _routing_name(self, dispatch: Dispatch) -> str:
         """The event name, known before any snapshot is taken."""
-        kwargs = dispatch.kwargs
         if self.event_name is not None:
-            return self._name_for(kwargs) or ""
-        instance = kwargs.get("instance")
-        if isinstance(instance, Model):
-            return model_names(type(instance), model_action(dispatch.signal, kwargs))[1]
-        return "signal"
+            return self._name_for(dispatch.kwargs) or ""
+        return default_event_name(dispatch.signal, dispatch.kwargs)
 
     def _owner_key(self, kwargs: Mapping[str, Any]) -> OwnerKey:
         assert self.owner is not None
@@ -122,7 +118,7 @@ class EndpointsHook(SignalHook):
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver retries in a thread
-            self._reject(dispatch.signal, kwargs, exc, waiter)
+            self._reject(exc, dispatch.signal, kwargs, dispatch, waiter)
             return None
         return event, entries
 
@@ -132,30 +128,31 @@ class EndpointsHook(SignalHook):
             try:
                 self.conditions.observe(dispatch.kwargs, dispatch.serial)
             except Exception as exc:
-                self._reject(dispatch.signal, dispatch.kwargs, exc)
+                self._reject(exc, dispatch.signal, dispatch.kwargs, dispatch)
 
     # -- sync receiver -------------------------------------------------------------
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: no query per event (the endpoints are cached),
         and no snapshot when no endpoint matches."""
-        dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
+        dispatch = None
         try:
+            dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
             name = self._routing_name(dispatch)
-        except Exception as exc:  # the event= callable failed
-            self._reject(signal, kwargs, exc)
+            matches = endpoint_index.current().match(name)
+            if not matches.entries:
+                self._observe(dispatch)
+                return
+            planned = self._plan(dispatch, name, matches)
+            if planned is None:
+                return
+            event, entries = planned
+            route = dispatch.route
+            if route is None:
+                route = dispatch.route = route_for(event)
+        except Exception as exc:  # never raise into save(): report and count instead
+            self._reject(exc, signal, kwargs, dispatch)
             return
-        matches = endpoint_index.current().match(name)
-        if not matches.entries:
-            self._observe(dispatch)
-            return
-        planned = self._plan(dispatch, name, matches)
-        if planned is None:
-            return
-        event, entries = planned
-        route = dispatch.route
-        if route is None:
-            route = dispatch.route = route_for(event)
         accept_all([Delivery(event, entry.target, self) for entry in entries], self.durable, route)
 
     # -- async receiver --------------------------------------------------------------
@@ -168,13 +165,14 @@ class EndpointsHook(SignalHook):
         An empty list when no endpoint matches (or a condition is false); a one-item
         list with the failure when the event could not be built.
         """
-        dispatch = join_dispatch(self, signal, sender, kwargs, loop_tick())
-        routes = endpoint_index.cached() or await sync_to_async(endpoint_index.current)()
         rejected = LoopWaiter()
+        dispatch = None
         try:
+            dispatch = join_dispatch(self, signal, sender, kwargs, loop_tick())
             name = self._routing_name(dispatch)
-        except Exception as exc:
-            self._reject(signal, kwargs, exc, rejected)
+            routes = endpoint_index.cached() or await sync_to_async(endpoint_index.current)()
+        except Exception as exc:  # the event= callable failed, or a bad setting
+            self._reject(exc, signal, kwargs, dispatch, rejected)
             return [rejected.future.result()]
         matches = routes.match(name)
         if not matches.entries:
@@ -192,7 +190,11 @@ class EndpointsHook(SignalHook):
             Delivery(event, entry.target, self, None, waiter)
             for entry, waiter in zip(entries, waiters, strict=True)
         ]
-        await accept_all_awaited(deliveries, self.durable)
+        try:
+            await accept_all_awaited(deliveries, self.durable)
+        except ImproperlyConfigured as exc:  # a bad setting (database errors propagate)
+            self._reject(exc, signal, kwargs, dispatch, rejected)
+            return [rejected.future.result()]
         return list(await asyncio.gather(*(waiter.future for waiter in waiters)))
 
     # -- the outbox worker -----------------------------------------------------------

@@ -1,9 +1,9 @@
 """Where hooks are connected: which signals, from which senders (for checks and commands).
 
 Django keeps no registry of signals, so they are found where they live: module
-attributes and class attributes, scanned in a few ms. A signal held elsewhere
-(a closure, a container) is found by a walk over every live object, which costs
-more (~0.1 s in a large process) and is done only when the cheap scan misses.
+attributes and class attributes, a cheap scan. A signal held elsewhere (a closure,
+a container) is found by a walk over every live object, which costs far more in a
+large process and is done only when the cheap scan misses.
 """
 
 from __future__ import annotations

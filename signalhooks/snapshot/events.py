@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "InstanceJSON",
     "custom_event",
+    "default_event_name",
     "model_action",
     "model_names",
     "new_event_id",
@@ -183,6 +184,14 @@ def model_names(model: type[Model], action: str) -> tuple[str, str]:
     """
     label = model._meta.label
     return label, f"{label}:{action}"
+
+
+def default_event_name(signal: object, kwargs: Mapping[str, Any]) -> str:
+    """The name of an event no hook names: ``app_label.Model:action``, or ``signal``."""
+    instance = kwargs.get("instance")
+    if isinstance(instance, Model):
+        return model_names(type(instance), model_action(signal, kwargs))[1]
+    return "signal"
 
 
 def custom_event(name: str, data: Mapping[str, Any]) -> Event:

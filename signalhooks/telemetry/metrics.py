@@ -13,8 +13,8 @@ Instruments (meter ``signalhooks``):
 
 Outcomes are recorded on the delivery side (the loop, the outbox writer, the worker),
 never in the caller's thread. Only the histogram is a synchronous instrument: the SDK
-spends tens of microseconds on each measurement, so whatever can be a plain count read
-at collection time is one.
+does real work on each measurement, so whatever can be a plain count read at
+collection time is one.
 """
 
 from __future__ import annotations

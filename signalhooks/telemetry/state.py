@@ -17,6 +17,7 @@ import time
 from importlib import metadata
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 from .. import conf
@@ -53,9 +54,15 @@ def metrics_on() -> bool:
 
 def _enabled() -> bool | None:
     """``False`` for good (not installed, switched off); ``None``: look at the provider."""
-    if otel_trace is None or not conf.get("OPENTELEMETRY"):
+    if otel_trace is None:
         return False
-    return None
+    try:
+        on = conf.get("OPENTELEMETRY")
+    except ImproperlyConfigured:
+        # An invalid SIGNALHOOKS: off until it changes. Each hook that meets it reports a
+        # failed delivery naming the setting; telemetry must not raise in its place.
+        return False
+    return None if on else False
 
 
 def _decide_tracing() -> bool:

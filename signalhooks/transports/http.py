@@ -1,10 +1,10 @@
 """HTTP transports behind one tiny interface: ``request()`` and ``aclose()``.
 
-``AiohttpTransport`` is the default: on this project's benchmark it sustains
-several times the throughput of httpx 0.28's pool under concurrency (see the
-README). ``HttpxPoolTransport`` is ``HTTP_TRANSPORT = "httpx"``: deliveries spread over
-many one-connection ``httpx.AsyncClient`` objects, because one client's pool rescans
-all of its connections for every request (encode/httpcore#1035) and slows down as
+``AiohttpTransport`` is the default: it sustains several times the throughput of
+httpx's pool under concurrency (docs/performance.md has the figures).
+``HttpxPoolTransport`` is ``HTTP_TRANSPORT = "httpx"``: deliveries spread over many
+one-connection ``httpx.AsyncClient`` objects, because one client's pool rescans all of
+its connections for every request (encode/httpcore#1035) and slows down as
 concurrency grows. ``HttpxTransport`` serves users who pass their own configured
 ``httpx.AsyncClient`` (proxies, mTLS, auth, test transports). None follows
 redirects: a 3xx is a failed delivery, as in the Standard Webhooks world.
@@ -305,8 +305,7 @@ class HttpxPoolTransport:
 
     httpcore's pool rescans every connection for each request, so one client with
     ``size`` connections spends most of its time in that scan under concurrency; many
-    one-connection clients do not (measured at concurrency 100: one client 325-400
-    deliveries/s, 100 one-connection clients ~1,700/s). Clients are created as
+    one-connection clients do not (docs/performance.md). Clients are created as
     concurrency needs them, share one SSL context, and each request goes to an idle
     client whose connection is to the same origin when there is one, so connections
     are reused, not replaced. With more concurrent requests than clients (a worker with
@@ -342,7 +341,7 @@ class HttpxPoolTransport:
         return shard
 
     def _new_shard(self) -> _Shard:
-        if self._ssl_context is None:  # one context for all: each costs milliseconds
+        if self._ssl_context is None:  # one context for all: each is costly to build
             self._ssl_context = httpx.create_ssl_context(trust_env=False)
         shard = _Shard(default_httpx_client(1, self._ssl_context))
         self._shards.append(shard)

@@ -1,10 +1,9 @@
 """A fast, exact ``application/x-www-form-urlencoded`` body for AWS query requests.
 
-Profiling the SNS benchmark (py-spy, ``benchmarks.phase_sns``) showed botocore
-spending ~45 % of the delivery thread's time url-encoding PublishBatch bodies, and
-doing it twice per request (once to build the body, once to sign it): the base64
-``Instance`` attributes go through ``urllib.parse.quote_plus`` one character at a
-time in Python. This module encodes once, with ``str.translate`` (C speed), and
+Left to botocore, url-encoding PublishBatch bodies is the largest part of the delivery
+thread's work on SNS, done twice per request (once to build the body, once to sign
+it): the base64 ``Instance`` attributes go through ``urllib.parse.quote_plus`` one
+character at a time in Python. This module encodes once, with ``str.translate`` (C speed), and
 hands botocore a ready string, which it then uses as is for both purposes.
 The output is byte-for-byte what ``urlencode(params, doseq=True)`` produces
 (tests/unit/test_sns_query_body.py compares them).

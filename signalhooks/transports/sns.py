@@ -1,8 +1,9 @@
 """aiobotocore SNS clients: one session per process, one client per account/endpoint.
 
-A session costs ~100 ms and a client ~45 ms, so both are created once, on the
-delivery loop, and closed there. botocore's own retries are switched off: the
-engine retries (with the hook's policy) and releases its slot while waiting.
+A session and a client are slow to create (botocore loads its service models and
+endpoint rules), so both are created once, on the delivery loop, and closed there.
+botocore's own retries are switched off: the engine retries (with the hook's policy)
+and releases its slot while waiting.
 """
 
 from __future__ import annotations
@@ -54,10 +55,10 @@ class SNSClients:
             read_timeout=self._timeout,
             retries={"total_max_attempts": 1, "mode": "standard"},
             # We build the parameters ourselves (and check the size limits first);
-            # botocore's validation was 9 % of the delivery thread's time.
+            # botocore's validation is a sizeable part of the delivery thread's time.
             parameter_validation=False,
             # A fixed User-Agent: botocore otherwise re-assembles and sanitizes its
-            # default one on every request (6 % of the delivery thread on PublishBatch).
+            # default one on every request.
             user_agent=f"{USER_AGENT} aiobotocore",
         )
         creator = self._session.create_client(

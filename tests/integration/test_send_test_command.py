@@ -1,4 +1,5 @@
-"""manage.py signalhooks_send_test: list hooks, fire a sample event, report the outcome."""
+"""manage.py signalhooks_send_test: list hooks, fire a sample event at a hook or at one stored
+Endpoint, report the outcome."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models.signals import post_save
 
-from signalhooks.hooks import HTTPSignalHook
+from signalhooks.hooks import EndpointsHook, HTTPSignalHook
+from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
 from tests.testapp.models import Pizza
 
 
@@ -90,3 +92,59 @@ def test_timeout_is_reported(http, connect, path):
     connect(post_save, HTTPSignalHook(http.url(path)), Pizza)
     with pytest.raises(CommandError, match=r"no final outcome within 0\.2s"):
         run(path, "--timeout", "0.2")
+
+
+# -- one stored Endpoint: --endpoint ID ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("endpoint_settings")
+def test_endpoint_gets_a_signed_test_event_and_the_outcome_is_printed(http):
+    ep = endpoint(http, "send-test-endpoint", headers={"X-Shop": "pizza"})
+    http.behave(path_of(ep), body=b'{"thanks": true}')
+    out = run("--endpoint", str(ep.pk), "--message", "hello")
+    [request] = http.requests(path_of(ep))
+    payload = verify(ep.secret, request)  # signed with the endpoint's secret
+    assert payload["Event"] == "signalhooks.test"
+    assert payload["Data"] == {"message": "hello", "endpoint": ep.pk}
+    assert request.headers["x-shop"] == "pizza"
+    assert f"Sending signalhooks.test to {ep} ..." in out
+    assert re.search(r"outcome:\s+delivered", out) and re.search(r"status:\s+200", out)
+    assert re.search(r"latency:\s+\d+\.\d ms", out) and re.search(r"attempts:\s+1\n", out)
+    assert '{"thanks": true}' in out
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("endpoint_settings")
+def test_endpoint_failure_exits_non_zero_after_one_attempt(http):
+    ep = endpoint(http, "send-test-failing", is_active=False)  # sent even when disabled
+    http.behave(path_of(ep), statuses=[503], body=b"down for maintenance")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="delivery failed: HTTP 503"):
+        call_command("signalhooks_send_test", "--endpoint", str(ep.pk), stdout=out)
+    assert re.search(r"outcome:\s+FAILED", out.getvalue())
+    assert "down for maintenance" in out.getvalue()
+    assert len(http.requests(path_of(ep))) == 1  # one attempt, no retry
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_missing_endpoint_id_is_a_command_error(http):
+    with pytest.raises(CommandError, match="no Endpoint with id 987654"):
+        run("--endpoint", "987654")
+    with pytest.raises(CommandError, match="give it alone"):
+        run("--endpoint", "1", "--event", "x.y")
+    assert http.requests() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("endpoint_settings")
+def test_an_endpoints_hook_cannot_be_sent_to_and_says_why(http, connect):
+    hook = connect(post_save, EndpointsHook(durable=False), Pizza)
+    listing = run("--list")
+    # Other tests' EndpointsHooks may still exist: each is refused the same way.
+    index, *_ = re.findall(
+        r"^\[(\d+)\] EndpointsHook endpoints \(the stored endpoints", listing, re.M
+    )
+    with pytest.raises(CommandError, match=r"not to one target of its own.*--endpoint ID"):
+        run(index)
+    assert hook.target.name == "endpoints" and http.requests() == []

@@ -169,7 +169,9 @@ def test_endpoints_hook_options_are_checked():
         EndpointsHook(owner="shop")  # type: ignore[arg-type]
     with pytest.raises(ImproperlyConfigured, match="durable must be True, False or None"):
         EndpointsHook(durable="yes")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        EndpointsHook(timeout=5)  # type: ignore[call-arg]  # per endpoint: the settings'
+    for option in ("timeout", "max_attempts", "max_in_flight"):  # docs/hooks.md says so
+        with pytest.raises(TypeError, match=option):
+            EndpointsHook(**{option: 5})  # the settings' limits; a rate_limit per endpoint
+    assert EndpointsHook().durable is True and HTTPSignalHook("https://a.example/").durable is None
     with pytest.raises(ImproperlyConfigured, match="when_changed"):
         EndpointsHook(when_changed=[])

@@ -5,13 +5,17 @@ The first thing to run after wiring a new endpoint::
     python manage.py signalhooks_send_test --list      # the hooks this project creates
     python manage.py signalhooks_send_test 0           # by index ...
     python manage.py signalhooks_send_test orders.example.com   # ... or part of the URL/ARN
+    python manage.py signalhooks_send_test --endpoint 42        # one stored Endpoint
 
 Hooks are found because they exist: projects create them when their signals
 module is imported, normally from ``AppConfig.ready()``, which has run before any
 management command. The sample event is ``signalhooks.test`` with
 ``Data = {"message": ...}``, delivered right away (also for durable hooks) with
-the hook's own URL, headers, signing, timeout and retries. Exit status 1 if the
-delivery failed.
+the hook's own URL, headers, signing, timeout and retries. An ``EndpointsHook`` has
+no single target to send to: ``--endpoint ID`` sends the test event to one stored
+``Endpoint`` instead (its URL, headers, secret and SSRF rule; one attempt, even when
+the endpoint is disabled), as the admin's "Send a test event" does. Exit status 1 if
+the delivery failed.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ...endpoints.probe import TEST_EVENT, send_test_event
+from ...endpoints.target import AllEndpoints
 from ...engine.bridge import get_engine
 from ...hooks.base import SignalHook
 from ...hooks.wiring import connections, signal_index
@@ -47,7 +54,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--list", action="store_true", help="List hooks and exit.")
         parser.add_argument(
-            "--event", default="signalhooks.test", help="Event name (default signalhooks.test)."
+            "--endpoint",
+            type=int,
+            metavar="ID",
+            help="Send to the stored Endpoint with this id instead of a hook (one attempt).",
+        )
+        parser.add_argument(
+            "--event", help=f"Event name (default {TEST_EVENT}; not with --endpoint)."
         )
         parser.add_argument(
             "--message",
@@ -62,12 +75,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["endpoint"] is not None:
+            self._to_endpoint(options)
+            return
         hooks = sorted(all_hooks(), key=_sort_key)
         if options["list"]:
             self._list(hooks)
             return
         hook = self._choose(hooks, options["hook"])
-        event = custom_event(options["event"], {"message": options["message"]})
+        if isinstance(hook.target, AllEndpoints):
+            raise CommandError(
+                f"{type(hook).__name__} delivers to the endpoints stored in the database, "
+                "not to one target of its own: send the test event to one of them with "
+                "--endpoint ID (or the admin action 'Send a test event')."
+            )
+        event = custom_event(options["event"] or TEST_EVENT, {"message": options["message"]})
         waiter: Future[DeliveryResult] = Future()
         self.stdout.write(f"Sending {event.name} {event.id} to {hook.target.name} ...")
         get_engine().accept(Delivery(event, hook.target, hook, None, waiter))
@@ -82,6 +104,25 @@ class Command(BaseCommand):
         if not result.ok:
             raise CommandError(f"delivery failed: {result.error}")
 
+    def _to_endpoint(self, options: dict[str, Any]) -> None:
+        from ...models import Endpoint
+
+        if options["hook"] is not None or options["list"] or options["event"] is not None:
+            raise CommandError("--endpoint sends signalhooks.test to one endpoint: give it alone")
+        endpoint = Endpoint.objects.filter(pk=options["endpoint"]).first()
+        if endpoint is None:
+            raise CommandError(f"no Endpoint with id {options['endpoint']}")
+        self.stdout.write(f"Sending {TEST_EVENT} to {endpoint} ...")
+        try:
+            result = send_test_event(endpoint, options["message"])
+        except ImproperlyConfigured as exc:  # saved without full_clean()
+            raise CommandError(f"{endpoint} cannot be sent to: {exc}") from None
+        if result is None:
+            raise CommandError("no outcome in time (the endpoint did not answer)")
+        self._report(result, options["verbosity"])
+        if not result.ok:
+            raise CommandError(f"delivery failed: {result.error}")
+
     def _list(self, hooks: list[SignalHook]) -> None:
         if not hooks:
             self.stdout.write(_NO_HOOKS)
@@ -91,6 +132,8 @@ class Command(BaseCommand):
             durable = " durable" if getattr(hook, "durable", False) else ""
             event = f" event={hook.event_name}" if isinstance(hook.event_name, str) else ""
             line = f"[{index}] {type(hook).__name__}{durable} {hook.target.name}{event}"
+            if isinstance(hook.target, AllEndpoints):
+                line += " (the stored endpoints: test one with --endpoint ID)"
             self.stdout.write(line)
             lines = [str(connection) for connection in connections(hook, where)]
             for line in lines or ["(connected to no signal: it never fires)"]:
