@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import signalhooks.endpoints.models
 from django.db import migrations, models
+
+import signalhooks.endpoints.models
 
 
 class Migration(migrations.Migration):
@@ -30,7 +31,8 @@ class Migration(migrations.Migration):
                     ("cloudevents", "cloudevents"),
                 ],
                 default=signalhooks.endpoints.models.default_payload_format,
-                help_text='The body sent: signalhooks (the 0.1 body), standard (Standard Webhooks\' {"type", "timestamp", "data"}) or cloudevents (a CloudEvents 1.0 envelope).',
+                help_text="The body sent: signalhooks (the 0.1 body), standard (Standard Webhooks' "
+                '{"type", "timestamp", "data"}) or cloudevents (a CloudEvents 1.0 envelope).',
                 max_length=20,
             ),
         ),
