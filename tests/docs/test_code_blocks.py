@@ -7,7 +7,8 @@ A fenced block's info string says how it is checked:
 * ``python settings``: executed, and its ``SIGNALHOOKS`` must equal the real defaults;
 * ``python script=DIR`` / ``python pytest=DIR``: run as a script / a pytest file in DIR;
 * ``bash``: run with ``bash -euo pipefail`` from the repository root;
-* ``bash ci``: the commands CI itself runs (``.ci/run`` must contain each of them);
+* ``bash ci``: the commands CI itself runs (``.ci/run``, or a script it calls such as
+  ``scripts/check``, must contain each of them);
 * ``bash covered-by=FILE``: the command a test file already runs (FILE must run it);
 * ``json``: must parse and have the keys of the real HTTP body of a model event;
   ``json signal``: the same for a custom signal's event (with ``Data``);
@@ -252,6 +253,8 @@ def test_code_block(block: Block, tmp_path: Path) -> None:
         _run(command, folder, where)
     elif lang == "bash" and tag == "ci":
         ci = (ROOT / ".ci" / "run").read_text()
+        called = re.findall(r"\./(scripts/[\w-]+)", ci)  # ./scripts/check, ...
+        ci += "".join((ROOT / script).read_text() for script in called)
         for command in _commands(code):
             assert command in ci, f"{where}: .ci/run does not run {command!r}"
     elif lang == "bash" and tag.startswith("covered-by="):
