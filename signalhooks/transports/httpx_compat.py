@@ -8,15 +8,16 @@ already imported (an ``httpx2.AsyncClient`` exists only once ``httpx2`` is), and
 ``HTTP_TRANSPORT = "httpx"`` imports the path it picks on first use
 (:mod:`~signalhooks.transports.httpx_paths`).
 
-:class:`HttpxTransport` sends with one client of either package, given as an
-instance or a zero-argument factory, and turns its errors into
-:class:`~signalhooks.exceptions.TransportError`.
+:class:`HttpxRequests` sends one request with a client of either package and turns
+its errors into :class:`~signalhooks.exceptions.TransportError`; :class:`HttpxTransport`
+is one client, given as an instance or a zero-argument factory.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -26,7 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ..exceptions import TransportError
 from .http import USER_AGENT, HTTPResponse
 
-__all__ = ["PACKAGES", "HttpxTransport", "check_http_client", "package_of"]
+__all__ = ["PACKAGES", "HttpxRequests", "HttpxTransport", "check_http_client", "package_of"]
 
 #: The packages whose ``AsyncClient`` is accepted, the maintained one first.
 PACKAGES = ("httpx2", "httpx")
@@ -66,40 +67,14 @@ def check_http_client(owner: str, client: object) -> None:
         )
 
 
-class HttpxTransport:
-    """Sends with one ``AsyncClient`` of ``httpx2`` or ``httpx``, or a factory's.
+class HttpxRequests:
+    """``request()`` for the transports that send with httpx2/httpx clients.
 
-    A factory is called on the delivery loop (and again in a forked child), which
-    is the safest way to hand over a loop-bound client.
+    A subclass lends one client (and its package) per request with :meth:`client_for`.
     """
 
-    def __init__(self, client: AsyncClient | Callable[[], AsyncClient]) -> None:
-        self._factory: Callable[[], AsyncClient] | None = None
-        self._client: AsyncClient | None = None
-        self._package = package_of(client)
-        if self._package is not None:
-            self._client = client
-        else:
-            self._factory = client
-
-    def _get_client(self) -> tuple[AsyncClient, ModuleType]:
-        if self._client is None or self._package is None:
-            assert self._factory is not None
-            try:
-                client = self._factory()
-            except Exception as exc:
-                raise TransportError(
-                    f"http_client factory raised {type(exc).__name__}: {exc}", retryable=False
-                ) from exc
-            package = package_of(client)
-            if package is None:
-                raise TransportError(
-                    f"http_client factory returned {type(client).__name__}, "
-                    "not an httpx2.AsyncClient or httpx.AsyncClient",
-                    retryable=False,
-                )
-            self._client, self._package = client, package
-        return self._client, self._package
+    def client_for(self, url: str) -> AbstractContextManager[tuple[AsyncClient, ModuleType]]:
+        raise NotImplementedError
 
     async def request(
         self,
@@ -112,57 +87,80 @@ class HttpxTransport:
         timeout: float,
         body_limit: int,
     ) -> HTTPResponse:
-        client, package = self._get_client()
-        return await send(
-            package, client, method, url, params, headers, content, timeout, body_limit
-        )
+        with self.client_for(url) as (client, package):
+            try:
+                # httpx applies its timeout per read: the attempt's total deadline is the
+                # target's (an outer asyncio.timeout), which also covers this body loop.
+                async with client.stream(
+                    method,
+                    url,
+                    params=params or None,
+                    headers={"User-Agent": USER_AGENT, **headers},
+                    content=content,
+                    timeout=timeout,
+                    follow_redirects=False,
+                ) as response:
+                    body = b""
+                    async for chunk in response.aiter_raw():
+                        body += chunk
+                        if len(body) >= body_limit:
+                            break
+                    return HTTPResponse(response.status_code, response.headers, body[:body_limit])
+            except package.TimeoutException as exc:
+                cause = exc.__cause__
+                # The httpx-aiohttp transport maps aiohttp's connection errors (refused,
+                # reset) to ConnectTimeout: name what happened, not a timeout.
+                if isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError):
+                    raise TransportError(f"{type(cause).__name__}: {cause}") from cause
+                raise TransportError(f"timed out after {timeout:g}s") from None
+            except package.HTTPError as exc:  # connection, protocol, a user client's own
+                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+            except TimeoutError:
+                raise TransportError(f"timed out after {timeout:g}s") from None
+            except aiohttp.ClientError as exc:  # what the httpx-aiohttp transport does not map
+                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class HttpxTransport(HttpxRequests):
+    """Sends with one ``AsyncClient`` of ``httpx2`` or ``httpx``, or a factory's.
+
+    A factory is called on the delivery loop (and again in a forked child), which
+    is the safest way to hand over a loop-bound client. A factory that raises
+    :class:`~signalhooks.exceptions.TransportError` fails the request with it as is.
+    """
+
+    def __init__(self, client: AsyncClient | Callable[[], AsyncClient]) -> None:
+        self._factory: Callable[[], AsyncClient] | None = None
+        self._client: AsyncClient | None = None
+        self._package = package_of(client)
+        if self._package is not None:
+            self._client = client
+        else:
+            self._factory = client
+
+    @contextmanager
+    def client_for(self, url: str) -> Iterator[tuple[AsyncClient, ModuleType]]:
+        if self._client is None or self._package is None:
+            assert self._factory is not None
+            try:
+                client = self._factory()
+            except TransportError:
+                raise
+            except Exception as exc:
+                raise TransportError(
+                    f"http_client factory raised {type(exc).__name__}: {exc}", retryable=False
+                ) from exc
+            package = package_of(client)
+            if package is None:
+                raise TransportError(
+                    f"http_client factory returned {type(client).__name__}, "
+                    "not an httpx2.AsyncClient or httpx.AsyncClient",
+                    retryable=False,
+                )
+            self._client, self._package = client, package
+        yield self._client, self._package
 
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-
-async def send(
-    package: ModuleType,
-    client: AsyncClient,
-    method: str,
-    url: str,
-    params: Mapping[str, str] | None,
-    headers: Mapping[str, str],
-    content: bytes,
-    timeout: float,
-    body_limit: int,
-) -> HTTPResponse:
-    """One request with ``client`` (of ``package``); its errors as ``TransportError``."""
-    try:
-        # httpx applies its timeout per read: the attempt's total deadline is the
-        # target's (an outer asyncio.timeout), which also covers this body loop.
-        async with client.stream(
-            method,
-            url,
-            params=params or None,
-            headers={"User-Agent": USER_AGENT, **headers},
-            content=content,
-            timeout=timeout,
-            follow_redirects=False,
-        ) as response:
-            body = b""
-            async for chunk in response.aiter_raw():
-                body += chunk
-                if len(body) >= body_limit:
-                    break
-            return HTTPResponse(response.status_code, response.headers, body[:body_limit])
-    except package.TimeoutException as exc:
-        cause = exc.__cause__
-        # The httpx-aiohttp transport maps aiohttp's connection errors (refused, reset)
-        # to ConnectTimeout: name what happened, not a timeout.
-        if isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError):
-            raise TransportError(f"{type(cause).__name__}: {cause}") from cause
-        raise TransportError(f"timed out after {timeout:g}s") from None
-    except package.HTTPError as exc:  # connection, protocol, and a user client's own errors
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-    except TimeoutError:
-        raise TransportError(f"timed out after {timeout:g}s") from None
-    except aiohttp.ClientError as exc:  # what the httpx-aiohttp transport does not map
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import importlib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from urllib.parse import urlsplit
 
 from ..exceptions import TransportError
-from .http import HTTPResponse, HTTPTransport
-from .httpx_compat import AsyncClient, HttpxTransport, send
+from .http import HTTPTransport
+from .httpx_compat import AsyncClient, HttpxRequests, HttpxTransport
 
 __all__ = ["PATHS", "HttpxPath", "ShardedTransport", "httpx_path", "httpx_transport"]
 
@@ -97,36 +98,18 @@ def httpx_transport(limit: int, ssl_context: ssl.SSLContext | None = None) -> HT
     """The fastest installed path's transport; one that fails every request if none is."""
     path = httpx_path()
     if path is None:
-        return UnavailableTransport()
+        return HttpxTransport(_no_package)
     return path.transport(limit, ssl_context)
 
 
-class UnavailableTransport:
-    """``HTTP_TRANSPORT = "httpx"`` with no httpx-compatible package: every request fails.
-
-    Not retried (installing a package needs a restart); ``manage.py check`` reports it
-    before traffic does (``signalhooks.E004``).
-    """
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-        content: bytes,
-        timeout: float,
-        body_limit: int,
-    ) -> HTTPResponse:
-        raise TransportError(
-            "SIGNALHOOKS['HTTP_TRANSPORT'] is 'httpx' but neither httpx2 nor httpx can be "
-            "imported: pip install 'signalhooks[httpx2]'",
-            retryable=False,
-        )
-
-    async def aclose(self) -> None:
-        pass
+def _no_package() -> AsyncClient:
+    # Not retried (installing a package needs a restart); ``manage.py check`` reports it
+    # before traffic does (signalhooks.E004).
+    raise TransportError(
+        "SIGNALHOOKS['HTTP_TRANSPORT'] is 'httpx' but neither httpx2 nor httpx can be "
+        "imported: pip install 'signalhooks[httpx2]'",
+        retryable=False,
+    )
 
 
 class _Shard:
@@ -137,7 +120,7 @@ class _Shard:
         self.busy = 0
 
 
-class ShardedTransport:
+class ShardedTransport(HttpxRequests):
     """Up to ``size`` clients of one connection each, made by ``new_client``.
 
     Clients are created as concurrency needs them, and each request goes to an idle
@@ -187,31 +170,12 @@ class ShardedTransport:
         if not shard.busy:
             self._idle.setdefault(origin, []).append(shard)
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-        content: bytes,
-        timeout: float,
-        body_limit: int,
-    ) -> HTTPResponse:
+    @contextmanager
+    def client_for(self, url: str) -> Iterator[tuple[AsyncClient, ModuleType]]:
         origin = self._origin(url)
         shard = self._acquire(origin)
         try:
-            return await send(
-                self._package,
-                shard.client,
-                method,
-                url,
-                params,
-                headers,
-                content,
-                timeout,
-                body_limit,
-            )
+            yield shard.client, self._package
         finally:
             self._release(shard, origin)
 
