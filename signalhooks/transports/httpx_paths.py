@@ -73,9 +73,9 @@ def _over_aiohttp(
     modules: tuple[ModuleType, ...], limit: int, context: ssl.SSLContext
 ) -> AsyncClient:
     package, bridge = modules[0], modules[-1]
-    limits = _limits(package, limit)
+    limits = _limits(package, limit)  # aiohttp's connector limit, where the pool is
     transport = bridge.AiohttpTransport(verify=context, trust_env=False, limits=limits)
-    return package.AsyncClient(transport=transport, limits=limits, trust_env=False)
+    return package.AsyncClient(transport=transport, trust_env=False)
 
 
 #: Fastest first, by the benchmark's httpx phase. ``NAME+aiohttp``: the package's client
