@@ -193,6 +193,10 @@ def test_the_attempts_log_has_its_own_read_only_list(http, staff, connect):
     failed = DeliveryAttempt.objects.get(endpoint_id=ep.pk)
     page = staff.get(f"{ADMIN}/deliveryattempt/", {"ok__exact": "0"})
     assert list(page.context["cl"].result_list) == [failed]
+    page = staff.get(f"{ADMIN}/deliveryattempt/", {"status_class": "4xx"})
+    assert list(page.context["cl"].result_list) == [failed]
+    page = staff.get(f"{ADMIN}/deliveryattempt/", {"status_class": "2xx", "is_test__exact": "0"})
+    assert [a.endpoint_id for a in page.context["cl"].result_list] == [other.pk]
     page = staff.get(f"{ADMIN}/deliveryattempt/", {"q": str(other.pk)})
     assert [a.endpoint_id for a in page.context["cl"].result_list] == [other.pk]
     page = staff.get(f"{ADMIN}/deliveryattempt/", {"q": failed.event_id})
