@@ -9,9 +9,9 @@ transaction of the outcome update (:func:`~signalhooks.outbox.store.record`), on
 statement per batch; a test event's row is inserted by the probe itself.
 
 Rows are plain tuples (:class:`AttemptRow`), not model instances, and PostgreSQL gets
-them with ``COPY``: an ORM ``bulk_create`` of the same rows costs the recording thread
-ten times the CPU (compiling each value, then quoting it into the statement), which the
-delivery loop would feel. Other databases get ``bulk_create``.
+them with ``COPY``: an ORM ``bulk_create`` of the same rows compiles each value, then
+quotes it into the statement, in the recording thread, which shares the interpreter
+with the delivery loop (see docs/performance.md). Other databases get ``bulk_create``.
 
 Writing attempts never costs an outcome: a failure is logged, and the outcome update
 commits without them.
