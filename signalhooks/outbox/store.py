@@ -7,6 +7,7 @@ claimed again) cannot overwrite the newer owner's outcome.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -22,6 +23,13 @@ from django.utils import timezone
 from ..engine.retry import Decision, decide
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
+from .attempts import (
+    ERROR_MAX,
+    AttemptRow,
+    AttemptsNotWritten,
+    delete_deliveries,
+    write_attempts,
+)
 from .codec import encode, hook_key
 from .models import OutboxDelivery
 
@@ -45,7 +53,7 @@ __all__ = [
     "requeue",
 ]
 
-ERROR_MAX = 2000
+logger = logging.getLogger("signalhooks")
 PENDING, DELIVERED, DEAD = OutboxDelivery.PENDING, OutboxDelivery.DELIVERED, OutboxDelivery.DEAD
 
 
@@ -278,13 +286,17 @@ def record(
     items: Sequence[tuple[int, int, Attempt]],
     *,
     grace: float = 0.0,
+    attempts: Sequence[AttemptRow] = (),
 ) -> list[Decision]:
     """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
 
     Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
-    one ``bulk_update``; all in one transaction. ``grace``: seconds after its next
-    attempt time before a row that stays pending counts as overdue (a task deferred
-    to that time is on its way; workers and the sweep leave the row to it until then).
+    one ``bulk_update``; ``attempts`` (the attempts log's rows, see
+    :mod:`.attempts`) in one statement; all in one transaction (a failure to insert
+    the attempts is logged, and the outcomes are written without them). ``grace``:
+    seconds after its next attempt time before a row that stays pending counts as
+    overdue (a task deferred to that time is on its way; workers and the sweep leave
+    the row to it until then).
     """
     now = timezone.now()
     decisions = [decide(made, attempt, now) for _, made, attempt in items]
@@ -306,20 +318,37 @@ def record(
                 last_status=attempt.status,
             )
         )
+    if attempts:
+        try:
+            with transaction.atomic(using=using):
+                write_attempts(attempts, using)  # first: its failure leaves nothing to undo
+                _settle(mine, delivered, failed, now)
+            return decisions
+        except AttemptsNotWritten as exc:
+            logger.error("signalhooks: %s; the outcomes are recorded without them", exc)
     with transaction.atomic(using=using):
-        for status, ids in delivered.items():
-            mine.filter(pk__in=ids).update(
-                status=DELIVERED,
-                attempts=F("attempts") + 1,
-                delivered_at=now,
-                last_status=status,
-                last_error="",
-                lease_until=None,
-            )
-        if failed:
-            fields = ["status", "attempts", "next_attempt_at", "lease_until"]
-            mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
+        _settle(mine, delivered, failed, now)
     return decisions
+
+
+def _settle(
+    mine: QuerySet[OutboxDelivery],
+    delivered: dict[int | None, list[int]],
+    failed: list[OutboxDelivery],
+    now: datetime,
+) -> None:
+    for status, ids in delivered.items():
+        mine.filter(pk__in=ids).update(
+            status=DELIVERED,
+            attempts=F("attempts") + 1,
+            delivered_at=now,
+            last_status=status,
+            last_error="",
+            lease_until=None,
+        )
+    if failed:
+        fields = ["status", "attempts", "next_attempt_at", "lease_until"]
+        mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
 
 
 def mark_dead(using: str, locked_by: str, items: Iterable[tuple[int, str]]) -> None:
@@ -346,14 +375,17 @@ def requeue(rows: QuerySet[OutboxDelivery]) -> int:
     )
 
 
-def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> int:
-    """Delete delivered rows (and dead ones, if asked) older than ``days``, in chunks."""
+def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> tuple[int, int]:
+    """Delete delivered rows (and dead ones, if asked) older than ``days``, with their
+    attempts (:func:`~signalhooks.outbox.attempts.delete_deliveries`), in chunks; how
+    many rows, and how many attempts."""
     cutoff = timezone.now() - timedelta(days=days)
     rows = OutboxDelivery.objects.using(using)
     old = rows.filter(status=DELIVERED, delivered_at__lt=cutoff)
     if dead:
         old = old | rows.filter(status=DEAD, created_at__lt=cutoff)
-    total = 0
+    rows_deleted = attempts_deleted = 0
     while ids := list(old.values_list("pk", flat=True)[:chunk]):
-        total += rows.filter(pk__in=ids).delete()[0]
-    return total
+        deleted = delete_deliveries(ids, using)
+        rows_deleted, attempts_deleted = rows_deleted + deleted[0], attempts_deleted + deleted[1]
+    return rows_deleted, attempts_deleted
