@@ -26,7 +26,14 @@ from .. import conf
 from ..signals import endpoint_disabled
 from ..targets.http import display_url
 from .index import endpoint_index
-from .validators import generate_secret, validate_event_types, validate_headers, validate_url
+from .validators import (
+    generate_secret,
+    validate_event_types,
+    validate_headers,
+    validate_max_attempts,
+    validate_timeout,
+    validate_url,
+)
 
 if not apps.is_installed("django.contrib.contenttypes"):  # pragma: no cover - a setup error
     raise ImproperlyConfigured(
@@ -138,7 +145,8 @@ class Endpoint(models.Model):
     ``event_types`` match the event name (see :mod:`signalhooks.endpoints.patterns`),
     with the same JSON body as ``HTTPSignalHook``, signed with ``secret`` (Standard
     Webhooks) and with ``headers`` added. ``secret`` is generated on creation; it is
-    never shown in ``repr()`` or, after creation, in the admin.
+    never shown in ``repr()`` or, after creation, in the admin. ``timeout`` and
+    ``max_attempts`` override the settings for this endpoint (empty: the settings).
     """
 
     url: models.CharField[str, str] = models.CharField(
@@ -184,6 +192,20 @@ class Endpoint(models.Model):
         blank=True,
         validators=[MinValueValidator(1)],
         help_text="Deliveries per second, per process; empty: unlimited.",
+    )
+    timeout: models.FloatField[float | None, float | None] = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[validate_timeout],
+        help_text="Seconds per attempt; empty: SIGNALHOOKS['TIMEOUT'].",
+    )
+    max_attempts: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[validate_max_attempts],
+        help_text="Attempts of a delivery, the first included: durable deliveries stop "
+        "after this many steps of DURABLE_RETRY_SCHEDULE, in-process ones retry up to "
+        "it; empty: the whole schedule, or MAX_ATTEMPTS in process.",
     )
     owner_type: models.ForeignKey[ContentType | None, ContentType | None] = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

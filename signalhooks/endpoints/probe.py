@@ -10,7 +10,6 @@ from __future__ import annotations
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from .. import conf
 from ..engine.bridge import get_engine
 from ..outcome.results import DeliveryResult
 from ..snapshot.events import custom_event
@@ -27,13 +26,13 @@ TEST_EVENT = "signalhooks.test"
 
 def send_test_event(endpoint: Endpoint, message: str) -> DeliveryResult | None:
     """Send ``signalhooks.test`` (``Data = {"message", "endpoint"}``) and wait for the
-    outcome, at most the attempt's ``TIMEOUT`` and 5 s; ``None`` if it took longer."""
+    outcome, at most the endpoint's timeout and 5 s; ``None`` if it took longer."""
     state = EndpointState(endpoint.pk, str(endpoint), tracked=False)
     target = EndpointTarget.build(endpoint, state, max_attempts=1)
     event = custom_event(TEST_EVENT, {"message": message, "endpoint": endpoint.pk})
     waiter: Future[DeliveryResult] = Future()
     get_engine().accept(Delivery(event, target, None, None, waiter))
     try:
-        return waiter.result(float(conf.get("TIMEOUT")) + 5.0)
+        return waiter.result(target.timeout + 5.0)
     except FutureTimeout:
         return None

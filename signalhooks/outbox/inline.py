@@ -33,6 +33,7 @@ from ..targets.base import Delivery
 
 if TYPE_CHECKING:
     from .models import OutboxDelivery
+    from .store import AttemptMade
 
 __all__ = [
     "DurableDelivery",
@@ -217,12 +218,14 @@ class _Writer:
             close_old_connections()
 
     def _write(self, batch: list[Item]) -> None:
+        from .store import outcome
+
         by_alias: dict[str, list[Item]] = {}
         for item in batch:
             by_alias.setdefault(item[0].using, []).append(item)
         owner = inline_owner()
         for using, items in by_alias.items():
-            rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
+            rows = [outcome(d.row_id, d, a) for d, a, _ in items]
             try:
                 decisions = _record_with_retry(using, owner, rows)
             except Exception as exc:
@@ -241,9 +244,7 @@ class _Writer:
             done()
 
 
-def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]]
-) -> list[Decision]:
+def _record_with_retry(using: str, owner: str, rows: list[AttemptMade]) -> list[Decision]:
     from .store import record
 
     try:

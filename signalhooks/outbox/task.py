@@ -50,7 +50,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from .codec import HookRegistry, rebuild_rows
 from .inline import inline_owner
-from .store import claim_rows, mark_dead, record
+from .store import claim_rows, mark_dead, outcome, record
 
 __all__ = [
     "CHUNK",
@@ -165,7 +165,7 @@ class _Batch:
             decisions = record(
                 self.using,
                 inline_owner(),
-                [(d.row_id, d.attempts, attempt) for d, attempt in made],
+                [outcome(d.row_id, d, attempt) for d, attempt in made],
                 grace=_limit() if can_defer else 0.0,
             )
         except Exception:  # the task fails; the rows come back when their lease runs out

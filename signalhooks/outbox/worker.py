@@ -33,7 +33,7 @@ from ..targets.base import Delivery
 from ..transports.pool import Clients
 from .codec import HookRegistry, rebuild_rows
 from .listen import listen
-from .store import claim, mark_dead, owner_id, record, renew
+from .store import claim, mark_dead, outcome, owner_id, record, renew
 
 __all__ = ["Worker"]
 
@@ -242,7 +242,7 @@ class Worker:
 
     def _record(self, batch: list[tuple[WorkerDelivery, Attempt]]) -> None:
         """DB thread: write the batch, then report final outcomes (logs, signals)."""
-        decisions = record(self.using, self.id, [(d.row_id, d.attempts, a) for d, a in batch])
+        decisions = record(self.using, self.id, [outcome(d.row_id, d, a) for d, a in batch])
         for (delivery, attempt), decision in zip(batch, decisions, strict=True):
             if decision.final:
                 self.stats["delivered" if attempt.ok else "dead"] += 1

@@ -127,6 +127,7 @@ class Delivery:
             attempts=self.attempts,
             duration=time.monotonic() - self.accepted_at,
             response=attempt.response,
+            endpoint_id=getattr(self.target, "endpoint_id", None),
         )
 
 
