@@ -21,6 +21,8 @@ from .results import DeliveryResult
 __all__ = ["Counters", "counters", "report", "report_rejected"]
 
 logger = logging.getLogger("signalhooks")
+#: What metrics count endpoint deliveries without a hook (test events) under.
+ENDPOINTS = "endpoints"
 
 
 class Counters:
@@ -122,7 +124,9 @@ def _emit(result: DeliveryResult, hook: Any) -> None:
 def report(result: DeliveryResult, hook: Any, *, log: bool = True) -> None:
     """Count, log and signal one final outcome (called once per event and target)."""
     counters.finish(result.ok)
-    metrics.record_outcome(result.target, result.ok, result.duration)
+    metrics.record_outcome(
+        _counted_as(result, hook), result.ok, result.duration, result.endpoint_id
+    )
     if not log:
         pass
     elif result.ok:
@@ -150,6 +154,14 @@ def report(result: DeliveryResult, hook: Any, *, log: bool = True) -> None:
             extra={"signalhooks": _as_extra(result)},
         )
     _emit(result, hook)
+
+
+def _counted_as(result: DeliveryResult, hook: Any) -> str:
+    """The target name metrics count ``result`` under: an endpoint's delivery under its
+    hook's (an ``EndpointsHook``'s "endpoints"), so that metrics carry no URL per endpoint."""
+    if result.endpoint_id is None:
+        return result.target
+    return str(getattr(getattr(hook, "target", None), "name", ENDPOINTS))
 
 
 def report_rejected(result: DeliveryResult, hook: Any) -> None:
