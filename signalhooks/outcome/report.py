@@ -123,10 +123,11 @@ def _emit(result: DeliveryResult, hook: Any) -> None:
 
 def report(result: DeliveryResult, hook: Any, *, log: bool = True) -> None:
     """Count, log and signal one final outcome (called once per event and target)."""
-    counters.finish(result.ok)
+    # Measured before it is counted as finished: flush() returns with the metrics written.
     metrics.record_outcome(
         _counted_as(result, hook), result.ok, result.duration, result.endpoint_id
     )
+    counters.finish(result.ok)
     if not log:
         pass
     elif result.ok:

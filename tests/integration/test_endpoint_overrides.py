@@ -4,7 +4,6 @@ options, applied to every attempt, shown and edited in the admin."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin import AdminSite
@@ -15,12 +14,12 @@ from django.db.models.signals import post_save
 import signalhooks
 from signalhooks.endpoints.admin import EndpointAdmin
 from signalhooks.endpoints.index import endpoint_index
-from signalhooks.engine.retry import decide, durable_max_attempts
+from signalhooks.engine.retry import durable_max_attempts
 from signalhooks.exceptions import PayloadError
 from signalhooks.hooks import EndpointsHook, HTTPSignalHook
 from signalhooks.models import Endpoint
-from signalhooks.outcome.results import Attempt
 from tests.endpoint_support import endpoint, endpoint_settings, path_of  # noqa: F401
+from tests.helpers import outcomes
 from tests.outbox_support import retire_durable_hooks  # noqa: F401
 from tests.testapp.models import Pizza
 
@@ -76,43 +75,26 @@ def test_bad_numbers_saved_without_full_clean_are_skipped_with_the_reason(http, 
 
 
 def test_timeout_applies_per_endpoint_and_a_change_is_applied(http, connect):
-    connect(post_save, EndpointsHook(durable=False), Pizza)
+    hook = connect(post_save, EndpointsHook(durable=False), Pizza)
     hasty = endpoint(http, "hasty", timeout=0.2, max_attempts=1)
     patient = endpoint(http, "patient")  # SIGNALHOOKS["TIMEOUT"]: 5 s in the tests
     for ep in (hasty, patient):
         http.behave(path_of(ep), delay=0.8)
-    outcomes = Outcomes()
-    signalhooks.delivery_succeeded.connect(outcomes, weak=False)
-    signalhooks.delivery_failed.connect(outcomes, weak=False)
-    try:
+
+    def outcome_of(ep: Endpoint, results) -> tuple[bool, str | None]:
+        [result] = [r for r in results if r.endpoint_id == ep.pk]
+        return result.ok, result.error
+
+    with outcomes() as seen:
         Pizza.objects.create(name="slow answers")
-        assert signalhooks.flush(10)
-        assert outcomes.of(hasty) == [(False, "timed out after 0.2s")]
-        assert outcomes.of(patient) == [(True, None)]
+        first = seen.wait(hook, 2)
+        assert outcome_of(hasty, first) == (False, "timed out after 0.2s")
+        assert outcome_of(patient, first) == (True, None)
 
         hasty.timeout = 3
         hasty.save()  # a new target, with the new timeout
         Pizza.objects.create(name="patient now")
-        assert signalhooks.flush(10)
-        assert outcomes.of(hasty)[1] == (True, None)
-    finally:
-        signalhooks.delivery_succeeded.disconnect(outcomes)
-        signalhooks.delivery_failed.disconnect(outcomes)
-
-
-class Outcomes:
-    def __init__(self) -> None:
-        self.results: list = []
-
-    def __call__(self, sender, result, **kwargs) -> None:
-        self.results.append(result)
-
-    def of(self, ep: Endpoint) -> list[tuple[bool, str | None]]:
-        return [
-            (r.ok, r.error and r.error.split(" (")[0])
-            for r in self.results
-            if r.endpoint_id == ep.pk
-        ]
+        assert outcome_of(hasty, seen.wait(hook, 4)[2:]) == (True, None)
 
 
 def test_in_process_attempts_per_endpoint(http, connect, settings):
@@ -126,20 +108,6 @@ def test_in_process_attempts_per_endpoint(http, connect, settings):
     assert signalhooks.flush(10)
     assert len(http.requests(path_of(twice))) == 2
     assert len(http.requests(path_of(default))) == 4  # MAX_ATTEMPTS
-
-
-def test_durable_decision_keeps_the_first_max_attempts_steps(settings):
-    settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": [0, 5, 60]}
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    failed = Attempt(ok=False, retryable=True, status=503)
-    assert decide(1, failed, now, 2).status == "pending"
-    dead = decide(2, failed, now, 2)
-    assert (dead.status, dead.error) == ("dead", "HTTP 503 (gave up after 2 attempts)")
-    assert decide(1, failed, now, 1).status == "dead"
-    # None, or more than the schedule has: the whole schedule.
-    for most in (None, 3, 10):
-        assert decide(2, failed, now, most).status == "pending"
-        assert decide(3, failed, now, most).status == "dead"
 
 
 def test_only_an_endpoints_max_attempts_ends_the_durable_schedule(http):
