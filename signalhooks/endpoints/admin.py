@@ -55,6 +55,8 @@ class EndpointForm(_ModelForm):
             "headers",
             "is_active",
             "rate_limit",
+            "timeout",
+            "max_attempts",
             "owner_type",
             "owner_id",
         )
@@ -102,6 +104,7 @@ class EndpointAdmin(EndpointActions):
     fieldsets = (
         (None, {"fields": ("url", "description", "event_types", "headers", "secret_display")}),
         ("Delivery", {"fields": ("is_active", "rate_limit", "disabled_reason", "failing_since")}),
+        ("Timeout and attempts", {"fields": ("timeout", "max_attempts")}),
         ("Owner", {"fields": ("owner_type", "owner_id")}),
         ("Attempts log", {"fields": ("success_24h", "recent", "created_at", "updated_at")}),
     )

@@ -15,7 +15,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.db import router
 
-from .. import conf
 from ..engine.bridge import get_engine
 from ..outbox.attempts import attempt_rows, insert_attempts
 from ..outcome.results import Attempt, DeliveryResult
@@ -46,7 +45,7 @@ class _TestDelivery(Delivery):
 
 def send_test_event(endpoint: Endpoint, message: str) -> DeliveryResult | None:
     """Send ``signalhooks.test`` (``Data = {"message", "endpoint"}``) and wait for the
-    outcome, at most the attempt's ``TIMEOUT`` plus a margin; ``None`` if it took longer (the
+    outcome, at most the endpoint's timeout plus a margin; ``None`` if it took longer (the
     attempt is then not recorded)."""
     state = EndpointState(endpoint.pk, str(endpoint), tracked=False)
     target = EndpointTarget.build(endpoint, state, max_attempts=1)
@@ -56,7 +55,7 @@ def send_test_event(endpoint: Endpoint, message: str) -> DeliveryResult | None:
     delivery.made = None
     get_engine().accept(delivery)
     try:
-        result = waiter.result(float(conf.get("TIMEOUT")) + 5.0)
+        result = waiter.result(target.timeout + 5.0)
     except FutureTimeout:
         return None
     if delivery.made is not None:

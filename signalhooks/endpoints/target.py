@@ -1,5 +1,5 @@
 """One endpoint's target: ``HTTPTarget``'s request, status classification and signing,
-with the endpoint's secret(s), headers, rate limit, SSRF rule and health.
+with the endpoint's secret(s), headers, rate limit, timeout, attempts, SSRF rule and health.
 
 Targets live in the endpoint index and are reused while an endpoint's configuration
 does not change, so its engine lane (concurrency cap, rate-limit bucket) stays the same.
@@ -16,7 +16,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery, TargetOptions
 from ..targets.http import HTTPTarget
 from ..targets.signing import Signer
-from ..validation import check_headers, check_url
+from ..validation import check_headers, check_limits, check_url
 from .health import EndpointState
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class EndpointTarget(HTTPTarget):
         previous_until: float,
         rate_limit: int | None,
         state: EndpointState,
+        timeout: float | None = None,
         max_attempts: int | None = None,
     ) -> None:
         owner = f"Endpoint {endpoint_id}"
@@ -47,6 +48,7 @@ class EndpointTarget(HTTPTarget):
             "POST",
             headers=headers,
             signer=Signer(secrets[0], owner),
+            timeout=timeout,
             max_attempts=max_attempts,
         )
         #: Current and previous secret, while the previous one still signs.
@@ -61,6 +63,7 @@ class EndpointTarget(HTTPTarget):
     def build(
         cls, endpoint: Endpoint, state: EndpointState, max_attempts: int | None = None
     ) -> EndpointTarget:
+        """``endpoint``'s target; ``max_attempts`` (a test event's 1) overrides its own."""
         expires = endpoint.previous_secret_expires_at
         secrets = [endpoint.secret]
         if endpoint.previous_secret and expires is not None:
@@ -68,6 +71,7 @@ class EndpointTarget(HTTPTarget):
         # Data saved without full_clean() may be malformed: refuse it here, with why.
         owner = f"Endpoint {endpoint.pk}"
         check_url(owner, endpoint.url, "url")
+        check_limits(owner, endpoint.timeout, endpoint.max_attempts, None)
         return cls(
             endpoint.pk,
             endpoint.url,
@@ -76,7 +80,8 @@ class EndpointTarget(HTTPTarget):
             previous_until=expires.timestamp() if expires is not None else 0.0,
             rate_limit=endpoint.rate_limit,
             state=state,
-            max_attempts=max_attempts,
+            timeout=endpoint.timeout,
+            max_attempts=max_attempts if max_attempts is not None else endpoint.max_attempts,
         )
 
     @property

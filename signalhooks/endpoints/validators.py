@@ -1,9 +1,10 @@
-"""Field validation of endpoints: URL (with the SSRF rule), event types, headers; secrets.
+"""Field validation of endpoints: URL (with the SSRF rule), event types, headers, timeout
+and attempts; secrets.
 
 Each validator raises Django's ``ValidationError`` with a message for the user who
-typed the value (``full_clean()``, the admin form). The URL check reuses the hooks'
-own (:mod:`signalhooks.validation`) and the delivery-time guard's address rules
-(:mod:`signalhooks.transports.guard`).
+typed the value (``full_clean()``, the admin form). The URL, header and number checks
+are the hooks' own (:mod:`signalhooks.validation`), the address rule the delivery-time
+guard's (:mod:`signalhooks.transports.guard`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db import router
 from .. import conf
 from ..targets.signing import SECRET_PREFIX
 from ..transports.guard import blocked_reason
-from ..validation import check_headers, check_url
+from ..validation import check_headers, check_limits, check_url
 from .patterns import pattern_problem
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "missing_owner",
     "validate_event_types",
     "validate_headers",
+    "validate_max_attempts",
+    "validate_timeout",
     "validate_url",
 ]
 
@@ -142,3 +145,21 @@ def missing_owner(owner_type_id: int, owner_id: Any) -> str | None:
     except (ValueError, TypeError, ValidationError):  # not a key of that model ("abc")
         found = False
     return None if found else f"No {model._meta.verbose_name} with id {owner_id!r}."
+
+
+def validate_timeout(value: Any) -> None:
+    """Seconds per attempt: a finite number > 0, as the hooks' ``timeout=``."""
+    _limit(value, None)
+
+
+def validate_max_attempts(value: Any) -> None:
+    """An int >= 1, as the hooks' ``max_attempts=``."""
+    _limit(None, value)
+
+
+def _limit(timeout: Any, max_attempts: Any) -> None:
+    try:
+        check_limits("Endpoint", timeout, max_attempts, None)
+    except ImproperlyConfigured as exc:
+        # Not code="invalid": a number field would show its own "invalid" message instead.
+        raise ValidationError(str(exc).removeprefix("Endpoint: "), code="out_of_range") from None

@@ -49,8 +49,9 @@ class EndpointsHook(SignalHook):
         per event), which the attempts log and replay read; ``False`` delivers in
         process only; ``None`` follows ``SIGNALHOOKS["DURABLE"]``.
 
-    Timeouts and attempts come from the ``SIGNALHOOKS`` settings; each endpoint has its
-    own ``rate_limit``. ``async_receiver`` returns a list of results, one per endpoint.
+    Each endpoint has its own ``rate_limit``, ``timeout`` and ``max_attempts`` (empty:
+    the ``SIGNALHOOKS`` settings). ``async_receiver`` returns a list of results, one
+    per endpoint.
     """
 
     target: AllEndpoints

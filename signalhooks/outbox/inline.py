@@ -34,6 +34,7 @@ from ..targets.base import Delivery
 if TYPE_CHECKING:
     from .attempts import AttemptRow
     from .models import OutboxDelivery
+    from .store import AttemptMade
 
 __all__ = [
     "DurableDelivery",
@@ -220,6 +221,8 @@ class _Writer:
             close_old_connections()
 
     def _write(self, batch: list[Item]) -> None:
+        from .store import outcome
+
         by_alias: dict[str, list[Item]] = {}
         for item in batch:
             by_alias.setdefault(item[0].using, []).append(item)
@@ -227,7 +230,7 @@ class _Writer:
 
         owner = inline_owner()
         for using, items in by_alias.items():
-            rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
+            rows = [outcome(d.row_id, d, a) for d, a, _ in items]
             log = attempt_rows((d, a, d.row_id) for d, a, _ in items)
             try:
                 decisions = _record_with_retry(using, owner, rows, log)
@@ -248,7 +251,7 @@ class _Writer:
 
 
 def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]], log: list[AttemptRow]
+    using: str, owner: str, rows: list[AttemptMade], log: list[AttemptRow]
 ) -> list[Decision]:
     from .store import record
 

@@ -20,7 +20,7 @@ from django.db import connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from ..engine.retry import Decision, decide
+from ..engine.retry import Decision, decide, durable_max_attempts
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from .attempts import (
@@ -36,6 +36,7 @@ from .models import OutboxDelivery
 __all__ = [
     "CHANNEL",
     "SWEEP_DOUBLINGS",
+    "AttemptMade",
     "ClaimedRow",
     "build_row",
     "claim",
@@ -46,6 +47,7 @@ __all__ = [
     "listen_statement",
     "mark_dead",
     "notify",
+    "outcome",
     "owner_id",
     "prune",
     "record",
@@ -280,15 +282,25 @@ def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
     )
 
 
+#: What :func:`record` writes for one row: (row id, attempts made, the last attempt, the
+#: most attempts allowed or ``None``).
+AttemptMade = tuple[int, int, Attempt, int | None]
+
+
+def outcome(row_id: int, delivery: Delivery, attempt: Attempt) -> AttemptMade:
+    """One item of :func:`record`: ``delivery`` (of row ``row_id``) made ``attempt``."""
+    return (row_id, delivery.attempts, attempt, durable_max_attempts(delivery.target))
+
+
 def record(
     using: str,
     locked_by: str,
-    items: Sequence[tuple[int, int, Attempt]],
+    items: Sequence[AttemptMade],
     *,
     grace: float = 0.0,
     attempts: Sequence[AttemptRow] = (),
 ) -> list[Decision]:
-    """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
+    """Write the outcome of one attempt per item (:func:`outcome` makes them).
 
     Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
     one ``bulk_update``; ``attempts`` (the attempts log's rows, see
@@ -299,11 +311,11 @@ def record(
     the row to it until then).
     """
     now = timezone.now()
-    decisions = [decide(made, attempt, now) for _, made, attempt in items]
+    decisions = [decide(made, attempt, now, most) for _, made, attempt, most in items]
     mine = OutboxDelivery.objects.using(using).filter(locked_by=locked_by, status=PENDING)
     delivered: dict[int | None, list[int]] = {}
     failed: list[OutboxDelivery] = []
-    for (row_id, made, attempt), decision in zip(items, decisions, strict=True):
+    for (row_id, made, attempt, _), decision in zip(items, decisions, strict=True):
         if decision.status == DELIVERED:
             delivered.setdefault(attempt.status, []).append(row_id)
             continue

@@ -52,7 +52,7 @@ from ..targets.base import Delivery
 from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
 from .inline import inline_owner
-from .store import claim_rows, mark_dead, record
+from .store import claim_rows, mark_dead, outcome, record
 
 __all__ = [
     "CHUNK",
@@ -200,7 +200,7 @@ class _Batch:
             decisions = record(
                 self.using,
                 inline_owner(),
-                [(d.row_id, d.attempts, attempt) for d, attempt in made],
+                [outcome(d.row_id, d, attempt) for d, attempt in made],
                 grace=_limit() if self.can_defer else 0.0,
                 attempts=attempt_rows((d, attempt, d.row_id) for d, attempt in made),
             )

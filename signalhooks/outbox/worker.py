@@ -34,7 +34,7 @@ from ..transports.pool import Clients
 from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
 from .listen import listen
-from .store import claim, mark_dead, owner_id, record, renew
+from .store import claim, mark_dead, outcome, owner_id, record, renew
 
 __all__ = ["Worker"]
 
@@ -244,7 +244,7 @@ class Worker:
 
     def _record(self, batch: list[tuple[WorkerDelivery, Attempt]]) -> None:
         """DB thread: write the batch, then report final outcomes (logs, signals)."""
-        items = [(d.row_id, d.attempts, a) for d, a in batch]
+        items = [outcome(d.row_id, d, a) for d, a in batch]
         log = attempt_rows((d, a, d.row_id) for d, a in batch)
         decisions = record(self.using, self.id, items, attempts=log)
         for (delivery, attempt), decision in zip(batch, decisions, strict=True):

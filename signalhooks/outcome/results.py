@@ -65,5 +65,7 @@ class DeliveryResult:
     attempts: int
     duration: float
     response: str = ""
+    #: The :class:`~signalhooks.models.Endpoint` of an ``EndpointsHook`` delivery
+    #: (``None``: any other hook's).
     endpoint_id: int | None = None
     error_type: str | None = None
