@@ -21,11 +21,12 @@ checks cover what only the settings and the finished project reveal.
                           migrations are not applied
 ``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
 ``signalhooks.E013``      a declared event type clashes with a generated one
+``signalhooks.E014``      ``previous_attributes=True`` on a hook of a signal without an instance
 ``signalhooks.W004``      ``TASKS_BACKEND`` has no worker (Immediate/Dummy) and ``DEBUG`` is off
 ``signalhooks.W005``      an ``EndpointsHook`` sends event types the catalog cannot describe
 ========================  =====================================================
 
-E013 and W005 live in :mod:`signalhooks.catalog.checks`.
+E013, E014 and W005 live in :mod:`signalhooks.catalog.checks`.
 
 W002 queries the database, so like Django's own database checks it runs only
 with ``manage.py check --database default`` (and before ``migrate``). It is a

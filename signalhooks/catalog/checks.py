@@ -1,4 +1,4 @@
-"""System checks of the catalog (registered with the others by :mod:`signalhooks.checks`).
+"""System checks of the contract (registered with the others by :mod:`signalhooks.checks`).
 
 ``signalhooks.W005``: an ``EndpointsHook`` sends event types the catalog cannot
 describe: an ``event=`` name on a custom signal that is not declared, an ``event=``
@@ -8,6 +8,9 @@ types), a custom signal without ``event=``, or a body the models do not describe
 
 ``signalhooks.E013``: a declared event type has the name of one generated from the
 models.
+
+``signalhooks.E014``: a hook with ``previous_attributes=True`` is connected to a signal
+that sends no saved instance (not one of Django's model signals).
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Warning
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import ModelSignal, post_delete, post_save
 
 from ..hooks.endpoints import EndpointsHook
 from ..hooks.wiring import Connection, connections, signal_index
+from ..registry import all_hooks
 from . import clashes
 from .declared import PRODUCES, declared_types
 from .generated import describable, endpoints_hooks, model_events
@@ -33,11 +37,27 @@ _MODEL_SIGNALS = (post_save, post_delete)
 def check_catalog(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """W005 and E013 (see the module docstring)."""
+    """W005, E013 and E014 (see the module docstring)."""
     hooks = endpoints_hooks()
-    if not hooks:
+    comparing = [hook for hook in all_hooks() if getattr(hook, "previous_attributes", False)]
+    if not hooks and not comparing:
         return []
-    messages: list[CheckMessage] = [
+    index = signal_index()
+    messages: list[CheckMessage] = []
+    for hook in comparing:
+        for connection in connections(hook, index):
+            if not isinstance(connection.signal, ModelSignal):
+                messages.append(
+                    Error(
+                        f"{hook!r} has previous_attributes=True but is connected to "
+                        f"{connection}, which sends no saved instance.",
+                        hint="previous_attributes describes the updates of post_save; "
+                        "connect a hook without it to this signal.",
+                        obj=hook,
+                        id="signalhooks.E014",
+                    )
+                )
+    messages += [
         Error(
             f"The declared event type {name!r} has the name of a type generated from the "
             "models by a connected EndpointsHook.",
@@ -47,7 +67,6 @@ def check_catalog(
         )
         for name in clashes()
     ]
-    index = signal_index()
     known = {name.casefold() for name in declared_types()}
     for hook in hooks:
         problems = _undescribed(hook, connections(hook, index), known)

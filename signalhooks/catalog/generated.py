@@ -87,7 +87,7 @@ def generated() -> dict[str, EventType]:
     for hook in endpoints_hooks():
         if not describable(hook):
             continue
-        previous = bool(getattr(hook, "previous_attributes", False))
+        previous = hook.previous_attributes
         for name, action, model in model_events(hook):
             try:
                 fields = hook.payload.sent_fields(model)

@@ -57,6 +57,7 @@ class EndpointForm(_ModelForm):
             "description",
             "event_types",
             "headers",
+            "payload_format",
             "is_active",
             "rate_limit",
             "owner_type",
@@ -115,7 +116,18 @@ class EndpointAdmin(_ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("url", "description", "event_types", "headers", "secret_display")}),
-        ("Delivery", {"fields": ("is_active", "rate_limit", "disabled_reason", "failing_since")}),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "payload_format",
+                    "is_active",
+                    "rate_limit",
+                    "disabled_reason",
+                    "failing_since",
+                )
+            },
+        ),
         ("Owner", {"fields": ("owner_type", "owner_id")}),
         ("Attempts log", {"fields": ("success_24h", "recent", "created_at", "updated_at")}),
     )

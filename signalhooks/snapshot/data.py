@@ -212,8 +212,13 @@ def standard_data(
             data["id"] = key if pk is None else standard_value(pk, key)
             data.update(_converted(fields, obj.get("fields", {})))
     if previous_json is not None:
+        # Values that differ in memory but not once converted ("9.50" and Decimal("9.50"))
+        # are the same in the database: not a change.
         _, fields = _fields_of(model)
-        data["previous_attributes"] = _converted(fields, json.loads(previous_json))
+        before = _converted(fields, json.loads(previous_json))
+        changed = {name: value for name, value in before.items() if data.get(name) != value}
+        if changed:
+            data["previous_attributes"] = changed
     if data_json is not None:
         data.update(json.loads(data_json))
     return data

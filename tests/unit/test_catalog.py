@@ -19,6 +19,7 @@ from openapi_spec_validator import validate as validate_openapi
 from signalhooks import catalog
 from signalhooks.catalog import declared as declared_module
 from signalhooks.hooks import EndpointsHook
+from tests.contract_support import specimen
 from tests.testapp.models import Bundle, Order, Pizza, Specimen
 
 ORDER_SCHEMA = {
@@ -346,48 +347,6 @@ def test_the_command_prints_openapi_or_the_schemas(connect):
 
 
 # -- the schemas and the values sent agree ---------------------------------------------
-
-
-def specimen(**values) -> Specimen:
-    """A Specimen with every field set (saved: the values as the database returns them)."""
-    import datetime
-    import decimal
-    import uuid
-
-    from tests.testapp.models import Category
-
-    fields = {
-        "title": "Ünïcode title",
-        "body": "long text",
-        "count": -3,
-        "big": 2**40,
-        "small": -7,
-        "positive": 3,
-        "positive_small": 4,
-        "positive_big": 2**50,
-        "price": decimal.Decimal("12.50"),
-        "ratio": 0.25,
-        "active": False,
-        "day": datetime.date(2026, 2, 3),
-        "moment": datetime.datetime(2026, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC),
-        "alarm": datetime.time(7, 8, 9, 123456),
-        "lasting": datetime.timedelta(days=1, hours=2, seconds=3, microseconds=4),
-        "token": uuid.uuid4(),
-        "extra": {"nested": [1, "two", None], "ok": True},
-        "email": "customer@example.com",
-        "website": "https://example.com/page",
-        "slug": "a-slug",
-        "address": "192.0.2.7",
-        "blob": b"\x00\x01binary",
-        "pizza": Pizza.objects.create(name="Margherita"),
-        "order": Order.objects.create(),
-        "category": Category.objects.create(slug="veg"),
-        "status": "live",
-        "level": 2,
-        "note": None,
-    }
-    fields.update(values)
-    return Specimen.objects.create(**fields)
 
 
 def data_of(instance) -> dict:
