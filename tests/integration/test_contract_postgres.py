@@ -38,6 +38,7 @@ def test_every_format_in_process_and_by_the_worker(http, connect):
     for ep in eps.values():
         http.behave(path_of(ep), statuses=[200, 503, 200])
     made = specimen(using="pg")  # delivered in process
+    assert signalhooks.flush(10)  # before the update is: 200, then 503
     made.title, made.lasting = "by the worker", None
     made.save()  # fails in process: the worker sends the row
     assert signalhooks.flush(10)
