@@ -246,6 +246,7 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
         text = f"{_fmt(value, '.1f')} us (send() {_fmt(loaded, '.1f')} us)"
         vs_raw = value / raw_cpu if value is not None and raw_cpu else None
         out.append(judge(gate, value, text, first_error(runs, key), smoke, vs_raw))
+    out.append(_previous_attributes(runs))
     raw_sns, sh_sns = "sns/raw_aiobotocore", "sns/signalhooks"
     a, b = median_of(runs, sh_sns, "rate"), median_of(runs, raw_sns, "rate")
     err = first_error(runs, sh_sns, raw_sns)
@@ -271,6 +272,25 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out.append(info("Peer: 0.1.1 caller cost p50", ms, text, ratio=False))
     ran = {key.split("/")[0] for key in runs}  # ``--phases`` subsets: drop the others' bars
     return [r for r in out if _phase_of(r.name) in ran]
+
+
+def _previous_attributes(runs: Runs) -> BarResult:
+    """previous_attributes=True against the same hooks without it, on updates, measured in
+    alternating blocks of one process: the median over repetitions of the cost ratio."""
+    key = "caller/previous_attributes"
+    ratios = [
+        r["previous_cost_p50_us"] / r["plain_cost_p50_us"]
+        for r in runs.get(key, [])
+        if _ok(r) and r.get("plain_cost_p50_us")
+    ]
+    mine = median_of(runs, key, "previous_cost_p50_us")
+    plain = median_of(runs, key, "plain_cost_p50_us")
+    text = f"{_fmt(mine, '.1f')} us vs {_fmt(plain, '.1f')} us per update of 10 hooks"
+    init, bare = median_of(runs, key, "init_p50_us"), median_of(runs, key, "bare_init_p50_us")
+    text += f"; Model() {_fmt(init, '.1f')} us vs {_fmt(bare, '.1f')} us"
+    value = statistics.median(ratios) if ratios else None
+    name = "Caller cost p50, previous_attributes=True vs without"
+    return info(name, value, first_error(runs, key) or text)
 
 
 def _cost_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:

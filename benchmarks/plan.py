@@ -107,6 +107,15 @@ def build(smoke: bool) -> list[Group]:
         )
     caller = [
         _step("caller/signalhooks", "phase_caller", "signalhooks", "--events", s.caller_calls),
+        # Updates, format="standard" hooks without and with previous_attributes=True,
+        # in alternating blocks of one process.
+        _step(
+            "caller/previous_attributes",
+            "phase_caller",
+            "previous_attributes",
+            *("--events", s.caller_calls),
+            library=True,
+        ),
         _step(
             "caller/sequential",
             "phase_caller",

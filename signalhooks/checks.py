@@ -20,8 +20,13 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
 ``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
+``signalhooks.E013``      a declared event type clashes with a generated one
+``signalhooks.E014``      ``previous_attributes=True`` on a hook of a signal without an instance
 ``signalhooks.W004``      ``TASKS_BACKEND`` has no worker (Immediate/Dummy) and ``DEBUG`` is off
+``signalhooks.W005``      an ``EndpointsHook`` sends event types the catalog cannot describe
 ========================  =====================================================
+
+E013, E014 and W005 live in :mod:`signalhooks.catalog.checks`.
 
 W002 queries the database, so like Django's own database checks it runs only
 with ``manage.py check --database default`` (and before ``migrate``). It is a
@@ -58,6 +63,9 @@ def register_checks() -> None:
     register("signalhooks")(check_settings)
     register("signalhooks")(check_hooks)
     register("signalhooks")(check_tasks)
+    from .catalog.checks import check_catalog
+
+    register("signalhooks")(check_catalog)
     # Only the "database" tag: Django 6.1 hands every alias to the checks of a tag run
     # without --database, and this one reads the database.
     register(Tags.database)(check_outbox_migrations)

@@ -53,6 +53,7 @@ class EndpointForm(_ModelForm):
             "description",
             "event_types",
             "headers",
+            "payload_format",
             "is_active",
             "rate_limit",
             "timeout",
@@ -103,7 +104,18 @@ class EndpointAdmin(EndpointActions):
     )
     fieldsets = (
         (None, {"fields": ("url", "description", "event_types", "headers", "secret_display")}),
-        ("Delivery", {"fields": ("is_active", "rate_limit", "disabled_reason", "failing_since")}),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "payload_format",
+                    "is_active",
+                    "rate_limit",
+                    "disabled_reason",
+                    "failing_since",
+                )
+            },
+        ),
         ("Timeout and attempts", {"fields": ("timeout", "max_attempts")}),
         ("Owner", {"fields": ("owner_type", "owner_id")}),
         ("Attempts log", {"fields": ("success_24h", "recent", "created_at", "updated_at")}),

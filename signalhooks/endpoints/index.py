@@ -232,6 +232,7 @@ class EndpointIndex:
             expires.timestamp() if expires is not None else None,
             endpoint.rate_limit,
             (endpoint.timeout, endpoint.max_attempts),
+            endpoint.payload_format,
         )
         known = self._targets.get(endpoint.pk)
         target = known[1] if known is not None and known[0] == config else None

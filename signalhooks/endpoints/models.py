@@ -27,6 +27,7 @@ from .. import conf
 from ..signals import endpoint_disabled
 from ..targets.http import display_url
 from .index import endpoint_index
+from .target import BODY_FORMAT
 from .validators import (
     generate_secret,
     missing_owner,
@@ -62,7 +63,7 @@ logger = logging.getLogger("signalhooks")
 ROTATION_OVERLAP = timedelta(hours=24)
 #: The bodies an endpoint can receive (``Endpoint.payload_format``): the 0.1 body, the
 #: body Standard Webhooks recommends, and the CloudEvents structured-mode envelope.
-PAYLOAD_FORMATS = ("signalhooks", "standard", "cloudevents")
+PAYLOAD_FORMATS = tuple(BODY_FORMAT)
 
 
 def default_payload_format() -> str:

@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .. import conf
 from ..outcome.results import Attempt
 from ..targets.base import Delivery, TargetOptions
@@ -23,7 +25,15 @@ if TYPE_CHECKING:
     from ..transports.pool import Clients
     from .models import Endpoint
 
-__all__ = ["AllEndpoints", "EndpointTarget"]
+__all__ = ["BODY_FORMAT", "AllEndpoints", "EndpointTarget"]
+
+#: ``Endpoint.payload_format`` -> the body its target sends: "signalhooks" is the event
+#: JSON of the other hooks; "cloudevents" carries the same ``data`` as "standard".
+BODY_FORMAT = {
+    "signalhooks": "event",
+    "standard": "standard",
+    "cloudevents": "cloudevents-standard",
+}
 
 
 class EndpointTarget(HTTPTarget):
@@ -41,6 +51,7 @@ class EndpointTarget(HTTPTarget):
         state: EndpointState,
         timeout: float | None = None,
         max_attempts: int | None = None,
+        format: str = "event",
     ) -> None:
         owner = f"Endpoint {endpoint_id}"
         super().__init__(
@@ -50,6 +61,7 @@ class EndpointTarget(HTTPTarget):
             signer=Signer(secrets[0], owner),
             timeout=timeout,
             max_attempts=max_attempts,
+            format=format,
         )
         #: Current and previous secret, while the previous one still signs.
         self._rotating = Signer(list(secrets), owner) if len(secrets) > 1 else None
@@ -72,6 +84,12 @@ class EndpointTarget(HTTPTarget):
         owner = f"Endpoint {endpoint.pk}"
         check_url(owner, endpoint.url, "url")
         check_limits(owner, endpoint.timeout, endpoint.max_attempts, None)
+        body_format = BODY_FORMAT.get(endpoint.payload_format)
+        if body_format is None:
+            raise ImproperlyConfigured(
+                f"{owner}: payload_format={endpoint.payload_format!r} is not one of "
+                f"{', '.join(BODY_FORMAT)}"
+            )
         return cls(
             endpoint.pk,
             endpoint.url,
@@ -82,6 +100,7 @@ class EndpointTarget(HTTPTarget):
             state=state,
             timeout=endpoint.timeout,
             max_attempts=max_attempts if max_attempts is not None else endpoint.max_attempts,
+            format=body_format,
         )
 
     @property

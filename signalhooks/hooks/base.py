@@ -28,6 +28,7 @@ from ..snapshot.payload import InstanceSerializer, PayloadOptions
 from ..targets.base import Delivery, Target, Waiter
 from ..telemetry.tracing import error_type
 from .conditions import Conditions, Predicate
+from .previous import PreviousAttributes, check_previous
 from .wiring import signal_name
 
 __all__ = ["EventName", "HookOptions", "SignalHook", "rendered_event"]
@@ -111,6 +112,7 @@ class SignalHook:
         use_natural_keys: bool = False,
         when: Predicate | None = None,
         when_changed: list[str] | None = None,
+        previous_attributes: bool = False,
     ) -> None:
         owner = type(self).__name__
         self.payload = PayloadOptions(
@@ -123,6 +125,10 @@ class SignalHook:
         # None: share the default snapshot of this dispatch with other hooks.
         self._serialize = None if self.payload.is_default else self.payload
         self.conditions = Conditions(owner, when=when, when_changed=when_changed)
+        #: ``previous_attributes=True``: an update's data carries the changed fields' old
+        #: values (in the bodies that have a ``data`` of fields; see the subclasses).
+        self.previous_attributes = check_previous(owner, previous_attributes, self.payload)
+        self._previous = PreviousAttributes(self, self.payload) if previous_attributes else None
         if event is not None and not (isinstance(event, str) and event) and not callable(event):
             raise ImproperlyConfigured(
                 f"{type(self).__name__}: event= must be a non-empty string or a callable "
@@ -131,7 +137,11 @@ class SignalHook:
         self.event_name = event
         #: No option that needs _prepare: the hook takes the dispatch's shared event.
         self._plain = not (
-            self._renders or self.conditions.active or event is not None or self._serialize
+            self._renders
+            or self.conditions.active
+            or event is not None
+            or self._serialize
+            or self._previous
         )
         # Signal.send_robust() logs failures through receiver.__qualname__, which
         # instances lack by default.
@@ -201,6 +211,8 @@ class SignalHook:
     def _prepare(self, dispatch: Dispatch, waiter: Waiter | None = None) -> Delivery | None:
         kwargs = dispatch.kwargs
         try:
+            previous = self._previous
+            changed = None if previous is None else previous.changes(dispatch)
             conditions = self.conditions
             if conditions.active and not conditions.allows(
                 dispatch.signal, kwargs, dispatch.serial
@@ -211,6 +223,9 @@ class SignalHook:
             event = dispatch.event(
                 None if self.event_name is None else self._name_for(kwargs), self._serialize
             )
+            if changed:
+                assert previous is not None
+                event = previous.attach(event, dispatch, changed)
             request = None
             if self._renders:
                 _rendering.current = (kwargs.get("instance"), event)

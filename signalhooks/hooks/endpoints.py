@@ -44,6 +44,11 @@ class EndpointsHook(SignalHook):
         ``callable(instance) -> Model | None``: deliver only to the endpoints whose
         owner is the returned object (``None``: the endpoints without an owner). Called
         only when some endpoint matches the event name.
+    ``previous_attributes`` (default ``False``)
+        ``True``: the ``data`` of an update, in the "standard" and "cloudevents" bodies,
+        carries ``"previous_attributes": {field: value before this save}`` for the sent
+        fields that this save changed (left out when none did). The "signalhooks" body
+        has no ``data`` of fields, and no such key.
     ``durable`` (default ``True``)
         Write one outbox row per endpoint in the caller's transaction (one bulk insert
         per event), which the attempts log and replay read; ``False`` delivers in
@@ -63,6 +68,7 @@ class EndpointsHook(SignalHook):
         owner: Owner | None = None,
         durable: bool | None = True,
         event: EventName | None = None,
+        previous_attributes: bool = False,
         **options: Unpack[HookOptions],
     ) -> None:
         name = type(self).__name__
@@ -79,7 +85,7 @@ class EndpointsHook(SignalHook):
         self.owner = owner
         self.target = AllEndpoints()
         self._renders = False
-        super().__init__(event=event, **options)
+        super().__init__(event=event, previous_attributes=previous_attributes, **options)
 
     # -- routing ---------------------------------------------------------------------
 
@@ -105,6 +111,8 @@ class EndpointsHook(SignalHook):
         """The event and its endpoints, or ``None`` (condition false, nothing, rejected)."""
         kwargs = dispatch.kwargs
         try:
+            previous = self._previous
+            changed = None if previous is None else previous.changes(dispatch)
             conditions = self.conditions
             if conditions.active and not conditions.allows(
                 dispatch.signal, kwargs, dispatch.serial
@@ -116,6 +124,9 @@ class EndpointsHook(SignalHook):
                 if not entries:
                     return None
             event = dispatch.event(None if self.event_name is None else name, self._serialize)
+            if changed:
+                assert previous is not None
+                event = previous.attach(event, dispatch, changed)
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver retries in a thread
@@ -124,9 +135,12 @@ class EndpointsHook(SignalHook):
         return event, entries
 
     def _observe(self, dispatch: Dispatch) -> None:
-        """Nothing to deliver: still keep ``when_changed``'s previous values current."""
-        if self.conditions.when_changed is not None:
+        """Nothing to deliver: still keep the previous values of ``when_changed`` and
+        ``previous_attributes`` current."""
+        if self.conditions.when_changed is not None or self._previous is not None:
             try:
+                if self._previous is not None:
+                    self._previous.changes(dispatch)
                 self.conditions.observe(dispatch.kwargs, dispatch.serial)
             except Exception as exc:
                 self._reject(exc, dispatch.signal, dispatch.kwargs, dispatch)

@@ -12,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
 from ..snapshot.events import Event
-from ..targets.http import HTTPRequest, HTTPTarget
+from ..targets.http import FORMATS, HTTPRequest, HTTPTarget
 from ..targets.signing import Signer
 from ..transports.http import check_http_client
 from .base import EventName, HookOptions, SignalHook
@@ -51,12 +51,19 @@ class HTTPSignalHook(SignalHook):
         ctx.load_cert_chain("client.pem", "client.key")``. With your own
         ``http_client``, configure ``verify=``/``cert=`` on it instead.
     ``format`` (default ``"event"``)
-        ``"event"``: the body above. ``"cloudevents"``: a CloudEvents 1.0 event in the
-        structured mode of the HTTP binding (``Content-Type:
-        application/cloudevents+json``): ``id`` = the event id, ``type`` = the event
-        name, ``source``, ``time``, ``subject`` = the instance's pk, and ``data`` =
-        ``{"InstanceId", "Instance"}`` with the instance as a JSON object (``Data`` for
-        a custom signal's arguments). Signed like any body.
+        ``"event"``: the body above. ``"standard"``: the body Standard Webhooks
+        recommends, ``{"type", "timestamp", "data"}``, whose ``data`` is the instance as
+        a plain JSON object (``{"id", <field>: <value>...}``) or a custom signal's
+        arguments (see :mod:`signalhooks.snapshot.data`). ``"cloudevents"``: a
+        CloudEvents 1.0 event in the structured mode of the HTTP binding
+        (``Content-Type: application/cloudevents+json``): ``id`` = the event id,
+        ``type`` = the event name, ``source``, ``time``, ``subject`` = the instance's pk,
+        and ``data`` = ``{"InstanceId", "Instance"}`` with the instance as a JSON object
+        (``Data`` for a custom signal's arguments). Signed like any body.
+    ``previous_attributes`` (default ``False``)
+        ``True`` (with ``format="standard"``): the ``data`` of an update carries
+        ``"previous_attributes": {field: value before this save}`` for the sent fields
+        that this save changed (left out when none did).
     ``source`` (default ``SIGNALHOOKS["CLOUDEVENTS_SOURCE"]``, ``"/signalhooks"``)
         The CloudEvents ``source`` (a URI-reference naming your service), with
         ``format="cloudevents"``.
@@ -89,9 +96,21 @@ class HTTPSignalHook(SignalHook):
         durable: bool | None = None,
         format: str = "event",
         source: str | None = None,
+        previous_attributes: bool = False,
         **options: Unpack[HookOptions],
     ) -> None:
         owner = type(self).__name__
+        if format not in FORMATS:
+            raise ImproperlyConfigured(
+                f"{owner}: format= must be 'event' (the event JSON), 'standard' (Standard "
+                "Webhooks' {type, timestamp, data}) or 'cloudevents' (a CloudEvents 1.0 "
+                f"structured-mode envelope), not {format!r}"
+            )
+        if previous_attributes is True and format != "standard":
+            raise ImproperlyConfigured(
+                f"{owner}: previous_attributes=True needs format='standard', whose data "
+                f"carries them; format={format!r} has no place for them"
+            )
         self.durable = check_durable(owner, durable)
         check_url(owner, request_url)
         method = request_method.upper() if isinstance(request_method, str) else ""
@@ -105,9 +124,9 @@ class HTTPSignalHook(SignalHook):
         check_optional_str(owner, "source", source, form="'https://shop.example.com/orders'")
         if source is not None and format != "cloudevents":
             raise ImproperlyConfigured(f"{owner}: source= applies to format='cloudevents' only")
-        if format == "cloudevents" and overrides(self, HTTPSignalHook, "get_request_payload"):
+        if format != "event" and overrides(self, HTTPSignalHook, "get_request_payload"):
             raise ImproperlyConfigured(
-                f"{owner}: format='cloudevents' builds the body itself; it cannot be combined "
+                f"{owner}: format={format!r} builds the body itself; it cannot be combined "
                 "with an overridden get_request_payload() (use serializer= to shape the instance)"
             )
         signer = None if secret is None else Signer(secret, owner)
@@ -129,7 +148,7 @@ class HTTPSignalHook(SignalHook):
         self._renders = overrides(
             self, HTTPSignalHook, "get_request_payload", "get_request_url_headers"
         ) or overrides(self, HTTPSignalHook, "get_request_url_params")
-        super().__init__(event=event, **options)
+        super().__init__(event=event, previous_attributes=previous_attributes, **options)
 
     # Extension points kept from 0.1.1; called in the caller's thread when overridden.
 

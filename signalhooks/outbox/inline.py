@@ -127,17 +127,18 @@ def _insert(
 ) -> dict[str, list[tuple[Delivery, OutboxDelivery]]]:
     """Build and insert the rows of ``deliveries``, grouped by database alias."""
     from .codec import encode
-    from .store import build_row, insert_many
+    from .store import body_format, build_row, insert_many
 
     now = timezone.now()
-    payloads: dict[int, str] = {}
+    payloads: dict[tuple[int, str | None], str] = {}
     by_alias: dict[str, list[tuple[Delivery, OutboxDelivery]]] = {}
     for delivery in deliveries:
         payload = None
         if delivery.request is None:  # rendered from the event alone: encode it once
-            payload = payloads.get(id(delivery.event))
+            fmt = body_format(delivery)  # per format: endpoints of one event may differ
+            payload = payloads.get((id(delivery.event), fmt))
             if payload is None:
-                payload = payloads[id(delivery.event)] = encode(delivery.event, None)
+                payload = payloads[(id(delivery.event), fmt)] = encode(delivery.event, None, fmt)
         row = build_row(
             delivery, now, lease=lease, locked_by=locked_by, delay=delay, payload=payload
         )

@@ -38,6 +38,7 @@ __all__ = [
     "SWEEP_DOUBLINGS",
     "AttemptMade",
     "ClaimedRow",
+    "body_format",
     "build_row",
     "claim",
     "claim_rows",
@@ -64,6 +65,12 @@ def owner_id(kind: str) -> str:
     return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
 
 
+def body_format(delivery: Delivery) -> str | None:
+    """The format of the body ``delivery``'s target sends (``None``: not an HTTP target)."""
+    fmt = getattr(delivery.target, "format", None)
+    return fmt if isinstance(fmt, str) else None
+
+
 def build_row(
     delivery: Delivery,
     now: datetime,
@@ -83,7 +90,9 @@ def build_row(
         event_name=event.name[:255],
         hook_key=hook_key(delivery.owner),
         target=delivery.target.name[:255],
-        payload=encode(event, delivery.request) if payload is None else payload,
+        payload=encode(event, delivery.request, body_format(delivery))
+        if payload is None
+        else payload,
         created_at=now,
         endpoint_id=getattr(delivery.target, "endpoint_id", None),
     )

@@ -98,7 +98,9 @@ class Dispatch:
         if serialize is not None:
             instance = self.kwargs.get("instance")
             assert isinstance(instance, Model)  # hooks pass serialize for model events only
-            event = self._model_event(instance, InstanceJSON(serialize(instance)))
+            # A hook's serializer= shapes the instance itself: "custom" for the standard data.
+            custom = bool(getattr(serialize, "custom", False))
+            event = self._model_event(instance, InstanceJSON(serialize(instance), custom=custom))
         else:
             event = self.default_event or self._default()
         if name is not None and name != event.name:

@@ -75,3 +75,23 @@ def test_the_attempts_log_bar_compares_recording_with_not_and_skips_without_post
     assert result.measured == "skipped: no PostgreSQL on 127.0.0.1:5432"
     crashed = evaluate({"attempts/paired": [{"error": "exit 1: boom"}]}, smoke=True)[0]
     assert crashed.status == "ERROR" and crashed.gate_failed
+
+
+def test_previous_attributes_is_reported_beside_the_plain_hooks_of_the_same_run():
+    from benchmarks.bars import evaluate
+
+    def run(previous: float, plain: float) -> dict[str, float]:
+        return {
+            "previous_cost_p50_us": previous,
+            "plain_cost_p50_us": plain,
+            "init_p50_us": 6.0,
+            "bare_init_p50_us": 4.0,
+        }
+
+    runs = {"caller/previous_attributes": [run(150.0, 100.0), run(120.0, 100.0)]}
+    [row] = [r for r in evaluate(runs, smoke=True) if "previous_attributes" in r.name]
+    assert (row.status, row.ratio, row.gate_failed) == ("INFO", 1.35, False)
+    assert "135.0 us vs 100.0 us" in row.measured
+    runs = {"caller/previous_attributes": [{"error": "exit 1"}]}
+    [row] = [r for r in evaluate(runs, smoke=True) if "previous_attributes" in r.name]
+    assert (row.status, row.measured) == ("ERROR", "caller/previous_attributes: exit 1")
