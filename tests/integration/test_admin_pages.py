@@ -254,6 +254,7 @@ def test_an_owner_that_does_not_exist_is_refused_by_the_form(staff):
         "url": "https://hooks.example.com/x",
         "headers": "{}",
         "event_types": "",
+        "payload_format": "signalhooks",
         "is_active": "on",
         "owner_type": user_type.pk,
         "owner_id": "424242",

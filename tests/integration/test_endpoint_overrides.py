@@ -128,6 +128,7 @@ def test_admin_shows_and_edits_timeout_and_attempts(rf):
     model_admin = EndpointAdmin(Endpoint, AdminSite())
     form_class = model_admin.get_form(request)
     data = {"url": URL, "event_types": "", "headers": "{}", "is_active": "on"}
+    data["payload_format"] = "signalhooks"
     form = form_class(data={**data, "timeout": "0", "max_attempts": "0"})
     assert not form.is_valid()
     assert form.errors["timeout"] == ["timeout must be a finite number > 0, not 0.0"]
