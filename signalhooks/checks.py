@@ -16,6 +16,7 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E010``      ``TASKS_BACKEND`` set, but no tasks framework (Django 5.2 alone)
 ``signalhooks.E011``      ``TASKS_BACKEND`` is not a usable alias of Django's ``TASKS`` setting
 ``signalhooks.E012``      that backend does not accept tasks on ``TASKS_QUEUE``
+``signalhooks.E013``      ``PORTAL_OWNER`` cannot be imported, or is not callable
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
@@ -58,6 +59,7 @@ def register_checks() -> None:
     register("signalhooks")(check_settings)
     register("signalhooks")(check_hooks)
     register("signalhooks")(check_tasks)
+    register("signalhooks")(check_portal_owner)
     # Only the "database" tag: Django 6.1 hands every alias to the checks of a tag run
     # without --database, and this one reads the database.
     register(Tags.database)(check_outbox_migrations)
@@ -106,6 +108,29 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
                 )
             )
     return errors
+
+
+def check_portal_owner(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Error]:
+    """E013: ``PORTAL_OWNER`` names no callable ``owner(request)``."""
+    user = getattr(settings, "SIGNALHOOKS", {})
+    path = user.get("PORTAL_OWNER") if isinstance(user, dict) else None
+    if not isinstance(path, str) or not path:
+        return []  # unset, or reported by check_settings
+    from .portal.owner import owner_problem
+
+    problem = owner_problem(path)
+    if problem is None:
+        return []
+    return [
+        Error(
+            problem,
+            hint="Give the dotted path of a function owner(request) that returns the model "
+            "instance whose endpoints the request may manage, or None.",
+            id="signalhooks.E013",
+        )
+    ]
 
 
 # -- Django Tasks mode ----------------------------------------------------------------

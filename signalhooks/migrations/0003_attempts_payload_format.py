@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import signalhooks.endpoints.models
 from django.db import migrations, models
+
+import signalhooks.endpoints.models
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,109 @@
+"""Fixtures of the portal tests: a project with sessions, a login page and two customers.
+
+The test settings have no middleware and no templates; ``portal_settings`` gives them
+what a project that mounts the portal has (sessions in signed cookies, so that no
+sessions table is needed), with the portal under ``/webhooks/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from signalhooks.endpoints.health import writer
+from signalhooks.endpoints.index import endpoint_index
+from tests.portal.support import make_user
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+@pytest.fixture
+def portal_settings(settings: Any) -> Iterator[Any]:
+    settings.ROOT_URLCONF = "tests.portal.urls"
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ]
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+    settings.LOGIN_URL = "/accounts/login/"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [TEMPLATES_DIR],
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                ]
+            },
+        }
+    ]
+    endpoint_index.invalidate()
+    yield settings
+    writer.write_now()
+    endpoint_index.invalidate()
+
+
+@pytest.fixture
+def alice(db: None, portal_settings: Any) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db: None, portal_settings: Any) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def event_catalog(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """TEMPORARY until signalhooks.catalog lands: two event types."""
+    import types
+    from dataclasses import dataclass
+
+    from signalhooks.portal import events
+
+    @dataclass(frozen=True)
+    class EventType:
+        name: str
+        description: str
+        schema: dict[str, Any]
+        example: dict[str, Any]
+
+    found = [
+        EventType(
+            "testapp.Pizza:created",
+            "A pizza was created.",
+            {"type": "object"},
+            {"type": "testapp.Pizza:created", "timestamp": "2026-01-01T00:00:00Z", "data": {}},
+        ),
+        EventType(
+            "testapp.Pizza:deleted",
+            "A pizza was deleted.",
+            {"type": "object"},
+            {"type": "testapp.Pizza:deleted", "timestamp": "2026-01-01T00:00:00Z", "data": {}},
+        ),
+    ]
+    fake = types.SimpleNamespace(
+        event_types=lambda: found,
+        webhooks=lambda: {
+            t.name: {
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": t.schema}}},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+            for t in found
+        },
+    )
+    monkeypatch.setattr(events, "_catalog", lambda: fake)
+    return found
