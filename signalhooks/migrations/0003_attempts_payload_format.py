@@ -2,9 +2,8 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-from django.db import migrations, models
-
 import signalhooks.endpoints.models
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
