@@ -112,6 +112,7 @@ def api_view(
                 response["Allow"] = ", ".join(allowed)
             return response
 
+    view.methods = allowed  # type: ignore[attr-defined]  # the OpenAPI test reads them
     return view
 
 

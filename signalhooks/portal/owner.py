@@ -65,8 +65,8 @@ def owner_problem(path: object) -> str | None:
         return f"SIGNALHOOKS['PORTAL_OWNER'] = {path!r} cannot be imported: {exc}"
     if not callable(found):
         return (
-            f"SIGNALHOOKS['PORTAL_OWNER'] = {path!r} is a {type(found).__name__}, "
-            "not a callable owner(request)."
+            f"SIGNALHOOKS['PORTAL_OWNER'] = {path!r} names {found!r}, not a callable "
+            "owner(request)."
         )
     return None
 
