@@ -136,7 +136,7 @@ def test_an_owner_never_moves_an_endpoint_to_another(alice, bob, event_catalog):
     client = client_of(alice)
     answer = client.patch(
         f"{PORTAL}api/endpoints/{ep.pk}/",
-        data='{"owner_id": "%d"}' % bob.pk,
+        data=json.dumps({"owner_id": str(bob.pk)}),
         content_type="application/json",
     )
     assert answer.status_code == 400 and "owner_id" in answer.json()["error"]["fields"]
