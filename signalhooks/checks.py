@@ -16,13 +16,17 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E010``      ``TASKS_BACKEND`` set, but no tasks framework (Django 5.2 alone)
 ``signalhooks.E011``      ``TASKS_BACKEND`` is not a usable alias of Django's ``TASKS`` setting
 ``signalhooks.E012``      that backend does not accept tasks on ``TASKS_QUEUE``
-``signalhooks.E013``      ``PORTAL_OWNER`` cannot be imported, or is not callable
+``signalhooks.E013``      a declared event type clashes with a generated one
+``signalhooks.E014``      ``PORTAL_OWNER`` cannot be imported, or is not callable
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
 ``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
 ``signalhooks.W004``      ``TASKS_BACKEND`` has no worker (Immediate/Dummy) and ``DEBUG`` is off
+``signalhooks.W005``      an ``EndpointsHook`` sends event types the catalog cannot describe
 ========================  =====================================================
+
+E013 and W005 live in :mod:`signalhooks.catalog.checks`.
 
 W002 queries the database, so like Django's own database checks it runs only
 with ``manage.py check --database default`` (and before ``migrate``). It is a
@@ -60,6 +64,9 @@ def register_checks() -> None:
     register("signalhooks")(check_hooks)
     register("signalhooks")(check_tasks)
     register("signalhooks")(check_portal_owner)
+    from .catalog.checks import check_catalog
+
+    register("signalhooks")(check_catalog)
     # Only the "database" tag: Django 6.1 hands every alias to the checks of a tag run
     # without --database, and this one reads the database.
     register(Tags.database)(check_outbox_migrations)
@@ -113,7 +120,7 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 def check_portal_owner(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[Error]:
-    """E013: ``PORTAL_OWNER`` names no callable ``owner(request)``."""
+    """E014: ``PORTAL_OWNER`` names no callable ``owner(request)``."""
     user = getattr(settings, "SIGNALHOOKS", {})
     path = user.get("PORTAL_OWNER") if isinstance(user, dict) else None
     if not isinstance(path, str) or not path:
@@ -128,7 +135,7 @@ def check_portal_owner(
             problem,
             hint="Give the dotted path of a function owner(request) that returns the model "
             "instance whose endpoints the request may manage, or None.",
-            id="signalhooks.E013",
+            id="signalhooks.E014",
         )
     ]
 

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from .. import catalog
+from ..catalog import EventType
 
 __all__ = ["event_type_json", "event_types", "webhooks"]
 
 
-def _catalog() -> Any:
-    return importlib.import_module("signalhooks.catalog")
-
-
-def event_types() -> list[Any]:
-    """Every event type the project delivers to endpoints (``name``, ``description``,
-    ``schema``, ``example``), by name."""
-    return sorted(_catalog().event_types(), key=lambda event_type: event_type.name)
+def event_types() -> list[EventType]:
+    """Every event type the project delivers to endpoints, by name."""
+    return catalog.event_types()
 
 
 def webhooks() -> dict[str, Any]:
     """The OpenAPI ``webhooks`` section: one request body per event type."""
-    return dict(_catalog().webhooks())
+    return catalog.webhooks()
 
 
-def event_type_json(event_type: Any) -> dict[str, Any]:
+def event_type_json(event_type: EventType) -> dict[str, Any]:
     return {
         "name": event_type.name,
         "description": event_type.description,

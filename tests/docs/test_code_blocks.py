@@ -33,6 +33,7 @@ import pytest
 from django.db.models import signals as model_signals
 
 from signalhooks import conf
+from signalhooks.catalog import declared as declared_module
 from signalhooks.testing import capture_hooks
 from tests.outbox_support import retire_durable_hooks  # noqa: F401  (a fixture)
 
@@ -175,7 +176,10 @@ def restore_signals() -> Any:
         signalhooks.endpoint_disabled,
     ]
     saved = [list(signal.receivers) for signal in signals]
+    declared = dict(declared_module._declared)  # catalog.declare() in the examples
     yield
+    declared_module._declared.clear()
+    declared_module._declared.update(declared)
     for signal, receivers in zip(signals, saved, strict=True):
         with signal.lock:
             signal.receivers[:] = receivers

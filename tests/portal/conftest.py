@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 
 from signalhooks.endpoints.health import writer
 from signalhooks.endpoints.index import endpoint_index
+from tests.outbox_support import retire_durable_hooks  # noqa: F401  (a fixture)
 from tests.portal.support import make_user
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -65,45 +66,15 @@ def bob(db: None, portal_settings: Any) -> User:
 
 
 @pytest.fixture
-def event_catalog(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """TEMPORARY until signalhooks.catalog lands: two event types."""
-    import types
-    from dataclasses import dataclass
+def event_catalog(connect: Any, retire_durable_hooks: None) -> list[Any]:
+    """The catalog of a project whose pizzas are announced to endpoints."""
+    from django.db.models.signals import post_delete, post_save
 
-    from signalhooks.portal import events
+    from signalhooks import catalog
+    from signalhooks.hooks import EndpointsHook
+    from tests.testapp.models import Pizza
 
-    @dataclass(frozen=True)
-    class EventType:
-        name: str
-        description: str
-        schema: dict[str, Any]
-        example: dict[str, Any]
-
-    found = [
-        EventType(
-            "testapp.Pizza:created",
-            "A pizza was created.",
-            {"type": "object"},
-            {"type": "testapp.Pizza:created", "timestamp": "2026-01-01T00:00:00Z", "data": {}},
-        ),
-        EventType(
-            "testapp.Pizza:deleted",
-            "A pizza was deleted.",
-            {"type": "object"},
-            {"type": "testapp.Pizza:deleted", "timestamp": "2026-01-01T00:00:00Z", "data": {}},
-        ),
-    ]
-    fake = types.SimpleNamespace(
-        event_types=lambda: found,
-        webhooks=lambda: {
-            t.name: {
-                "post": {
-                    "requestBody": {"content": {"application/json": {"schema": t.schema}}},
-                    "responses": {"200": {"description": "ok"}},
-                }
-            }
-            for t in found
-        },
-    )
-    monkeypatch.setattr(events, "_catalog", lambda: fake)
-    return found
+    hook = EndpointsHook()
+    connect(post_save, hook, Pizza)
+    connect(post_delete, hook, Pizza)
+    return catalog.event_types()

@@ -33,8 +33,8 @@ def test_a_wrong_owner_setting_is_a_check_error_and_a_clear_error_at_request_tim
 ):
     use_owner(settings, path)
     [error] = check_portal_owner()
-    assert error.id == "signalhooks.E013" and message in error.msg and path in error.msg
-    assert "signalhooks.E013" in [e.id for e in run_checks()]
+    assert error.id == "signalhooks.E014" and message in error.msg and path in error.msg
+    assert "signalhooks.E014" in [e.id for e in run_checks()]
     for url in (PORTAL, f"{PORTAL}api/endpoints/"):
         with pytest.raises(ImproperlyConfigured, match=message):
             client_of(alice).get(url)
