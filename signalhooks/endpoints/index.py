@@ -131,6 +131,13 @@ class EndpointIndex:
         self._generation += 1
         self._fresh_until = 0.0
 
+    def forget_failures(self, endpoint_ids: list[int]) -> None:
+        """Endpoints enabled again: their health state in this process starts afresh."""
+        for endpoint_id in endpoint_ids:
+            state = self._states.get(endpoint_id)
+            if state is not None:
+                state.forget_failures()
+
     def target_for(self, endpoint_id: int) -> EndpointTarget:
         """The target of endpoint ``endpoint_id`` (outbox worker), or :class:`PayloadError`."""
         found = self.current().by_id.get(endpoint_id)

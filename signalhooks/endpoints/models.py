@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -26,7 +27,13 @@ from .. import conf
 from ..signals import endpoint_disabled
 from ..targets.http import display_url
 from .index import endpoint_index
-from .validators import generate_secret, validate_event_types, validate_headers, validate_url
+from .validators import (
+    generate_secret,
+    missing_owner,
+    validate_event_types,
+    validate_headers,
+    validate_url,
+)
 
 if not apps.is_installed("django.contrib.contenttypes"):  # pragma: no cover - a setup error
     raise ImproperlyConfigured(
@@ -103,11 +110,32 @@ def _changed(using: str) -> None:
     transaction.on_commit(endpoint_index.invalidate, using=using)  # ... and every thread
 
 
+#: What re-enabling an endpoint resets, by any route: the next failure starts afresh.
+_RESET_ON_ENABLE: dict[str, Any] = {"disabled_reason": "", "failing_since": None}
+
+
+def _reenable(endpoints: models.QuerySet[Endpoint]) -> None:
+    """``update(is_active=True)``: reset the disabled ones first (same transaction)."""
+    ids = list(endpoints.filter(is_active=False).values_list("pk", flat=True))
+    if ids:
+        models.QuerySet.update(
+            Endpoint.objects.using(endpoints.db).filter(pk__in=ids), **_RESET_ON_ENABLE
+        )
+        _forget_failures(ids, endpoints.db)
+
+
+def _forget_failures(ids: list[int], using: str) -> None:
+    """Once committed, this process's health state of ``ids`` forgets its failures too."""
+    transaction.on_commit(partial(endpoint_index.forget_failures, ids), using=using)
+
+
 class EndpointQuerySet(models.QuerySet["Endpoint"]):
     """Bulk changes count as changes too: they bump the revision like ``save()`` does."""
 
     def update(self, **kwargs: Any) -> int:
         with transaction.atomic(using=self.db, savepoint=False):
+            if kwargs.get("is_active") is True:
+                _reenable(self)
             count = super().update(**kwargs)
             if count and set(kwargs) - _BOOKKEEPING:
                 _changed(self.db)
@@ -202,6 +230,7 @@ class Endpoint(models.Model):
     updated_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now=True)
 
     objects: ClassVar[EndpointQuerySet] = EndpointQuerySet.as_manager()  # type: ignore[assignment]
+    _loaded_active: bool | None = None  # is_active as loaded (see save())
 
     class Meta:
         app_label = "signalhooks"
@@ -217,11 +246,41 @@ class Endpoint(models.Model):
         state = "active" if self.is_active else "disabled"
         return f"<Endpoint {self.pk} {self} {state}>"
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Endpoint:
+        endpoint = super().from_db(db, field_names, values, **kwargs)
+        # What save() compares with, to tell a re-enabling (None: deferred, unknown).
+        endpoint._loaded_active = endpoint.__dict__.get("is_active")
+        return endpoint
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved; re-enabling (``is_active`` set on a disabled endpoint) resets
+        ``disabled_reason`` and ``failing_since``, as :meth:`enable` does."""
+        update_fields = kwargs.get("update_fields")
+        reenabled = (
+            self.is_active
+            and (update_fields is None or "is_active" in update_fields)
+            and (getattr(self, "_loaded_active", None) is False or bool(self.disabled_reason))
+        )
+        if reenabled:
+            for name, value in _RESET_ON_ENABLE.items():
+                setattr(self, name, value)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *_RESET_ON_ENABLE}
+        super().save(*args, **kwargs)
+        self._loaded_active = self.is_active
+        if reenabled:
+            _forget_failures([self.pk], self._state.db or router.db_for_write(Endpoint))
+
     def clean(self) -> None:
-        if (getattr(self, "owner_type_id", None) is None) != (not self.owner_id):
+        owner_type_id = getattr(self, "owner_type_id", None)
+        if (owner_type_id is None) != (not self.owner_id):
             raise ValidationError(
                 {"owner_id": "Give both the owner's type and id, or neither."}, code="owner"
             )
+        problem = None if owner_type_id is None else missing_owner(owner_type_id, self.owner_id)
+        if problem is not None:
+            raise ValidationError({"owner_id": problem}, code="owner")
 
     # -- secrets -------------------------------------------------------------------
 
@@ -263,9 +322,12 @@ class Endpoint(models.Model):
         return done is not None
 
     def enable(self) -> None:
-        """Deliver again: active, no disabled reason, failure history cleared. Saved."""
+        """Deliver again: active, no disabled reason, failure history cleared (here and in
+        this process's health state), so the next failure does not disable it at once.
+        Saved; ``save()`` with ``is_active`` set, and ``update(is_active=True)``, do the same."""
         self.is_active, self.disabled_reason, self.failing_since = True, "", None
         self.save(update_fields=["is_active", "disabled_reason", "failing_since", "updated_at"])
+        _forget_failures([self.pk], self._state.db or router.db_for_write(Endpoint))
 
 
 def disable(endpoint_id: int, reason: str, using: str) -> Endpoint | None:

@@ -97,7 +97,8 @@ class EndpointTarget(HTTPTarget):
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
         blocked = self.state.blocked
         if blocked is not None:  # disabled, 410 or deleted: fail at once, no request
-            return [Attempt(ok=False, retryable=False, error=blocked) for _ in batch]
+            failed = Attempt(ok=False, retryable=False, error=blocked, error_type="disabled")
+            return [failed] * len(batch)
         attempts = await super().send(batch, clients)
         self.state.note(attempts)
         return attempts
@@ -118,4 +119,4 @@ class AllEndpoints(TargetOptions):
             "an EndpointsHook sends to the endpoints stored in the database; send a test "
             "event to one with the admin action 'Send a test event'"
         )
-        return [Attempt(ok=False, error=error) for _ in batch]
+        return [Attempt(ok=False, error=error, error_type="no_endpoint")] * len(batch)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import router
 
 from .. import conf
 from ..targets.signing import SECRET_PREFIX
@@ -26,6 +27,7 @@ from .patterns import pattern_problem
 __all__ = [
     "RESERVED_HEADERS",
     "generate_secret",
+    "missing_owner",
     "validate_event_types",
     "validate_headers",
     "validate_url",
@@ -124,3 +126,19 @@ def validate_headers(value: Any) -> None:
             f"Headers {', '.join(reserved)} are set by signalhooks and cannot be overridden.",
             code="reserved",
         )
+
+
+def missing_owner(owner_type_id: int, owner_id: Any) -> str | None:
+    """Why an owner's type and id name no object, or ``None`` if one exists."""
+    from django.contrib.contenttypes.models import ContentType  # an installed app by now
+
+    content_type = ContentType.objects.get_for_id(owner_type_id)
+    model = content_type.model_class()
+    if model is None:  # its app was removed from INSTALLED_APPS
+        return f"The owner's type {content_type.app_label}.{content_type.model} no longer exists."
+    try:
+        owners = model._default_manager.using(router.db_for_read(model))
+        found = owners.filter(pk=owner_id).exists()
+    except (ValueError, TypeError, ValidationError):  # not a key of that model ("abc")
+        found = False
+    return None if found else f"No {model._meta.verbose_name} with id {owner_id!r}."

@@ -151,7 +151,9 @@ class Lanes:
             raise
         except Exception as exc:  # a bug in a target must not lose the batch silently
             logger.exception("signalhooks: %s raised while sending", lane.target.name)
-            attempts = [Attempt(ok=False, error=f"internal error: {exc!r}")] * len(batch)
+            attempts = [
+                Attempt(ok=False, error=f"internal error: {exc!r}", error_type="internal")
+            ] * len(batch)
         finally:
             lane.active -= 1
             self._active -= 1
@@ -252,7 +254,8 @@ class Lanes:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         # Without this, abandoned deliveries would stay "pending" for ever: flush()
         # and MAX_QUEUE would count them, and async_receiver callers would never wake.
-        lost = Attempt(ok=False, error="engine shut down before the delivery finished")
+        error = "engine shut down before the delivery finished"
+        lost = Attempt(ok=False, error=error, error_type="shutdown")
         for delivery in list(self._owned):
             self.finish(delivery, lost)
         await self.clients.aclose()

@@ -26,6 +26,7 @@ from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
 from ..snapshot.events import Event
 from ..snapshot.payload import InstanceSerializer, PayloadOptions
 from ..targets.base import Delivery, Target, Waiter
+from ..telemetry.tracing import error_type
 from .conditions import Conditions, Predicate
 from .wiring import signal_name
 
@@ -226,7 +227,9 @@ class SignalHook:
         except Exception:  # the event name callable is what failed
             name = "?"
         error = f"{self!r} on {signal_name(signal)}: {type(exc).__name__}: {exc}"
-        result = DeliveryResult(self.target.name, "", name, False, None, error, 0, 0.0)
+        result = DeliveryResult(
+            self.target.name, "", name, False, None, error, 0, 0.0, error_type=error_type(exc)
+        )
         report_rejected(result, self)
         if waiter is not None:
             waiter.set_result(result)
@@ -234,8 +237,9 @@ class SignalHook:
     def _skipped(self, kwargs: Mapping[str, Any]) -> DeliveryResult:
         # Not a failure and not counted: the hook's own condition said no.
         error = "not delivered: the hook's when/when_changed condition was false"
+        name = self._name_for(kwargs) or "?"
         return DeliveryResult(
-            self.target.name, "", self._name_for(kwargs) or "?", False, None, error, 0, 0.0
+            self.target.name, "", name, False, None, error, 0, 0.0, error_type="skipped"
         )
 
     def build_event(self, signal: Any, sender: Any, kwargs: Mapping[str, Any]) -> Event:

@@ -32,7 +32,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 
 if TYPE_CHECKING:
-    from .models import OutboxDelivery
+    from .models import DeliveryAttempt, OutboxDelivery
 
 __all__ = [
     "DurableDelivery",
@@ -52,6 +52,7 @@ class DurableDelivery(Delivery):
 
     __slots__ = ("row_id", "using")
 
+    records_attempts = True
     row_id: int
     using: str
 
@@ -148,7 +149,8 @@ def _note_left_to_workers(deliveries: Sequence[Delivery]) -> None:
     note = "stored in the outbox; the workers deliver it"
     for delivery in deliveries:
         if delivery.waiter is not None:  # async_receiver: nothing will happen in process
-            delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+            stored = Attempt(ok=False, error=note, error_type="stored")
+            delivery.waiter.set_result(delivery.result(stored))
 
 
 _owner: tuple[int, str] | None = None
@@ -220,11 +222,14 @@ class _Writer:
         by_alias: dict[str, list[Item]] = {}
         for item in batch:
             by_alias.setdefault(item[0].using, []).append(item)
+        from .attempts import attempt_rows
+
         owner = inline_owner()
         for using, items in by_alias.items():
             rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
+            log = attempt_rows((d, a, d.row_id) for d, a, _ in items)
             try:
-                decisions = _record_with_retry(using, owner, rows)
+                decisions = _record_with_retry(using, owner, rows, log)
             except Exception as exc:
                 # The row keeps its lease; a worker retries it when the lease runs out.
                 logger.error(
@@ -242,16 +247,16 @@ class _Writer:
 
 
 def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]]
+    using: str, owner: str, rows: list[tuple[int, int, Attempt]], log: list[DeliveryAttempt]
 ) -> list[Decision]:
     from .store import record
 
     try:
-        return record(using, owner, rows)
+        return record(using, owner, rows, attempts=log)
     except Exception:
         # A connection dropped while idle (database restart, CONN_MAX_AGE): reconnect once.
         connections[using].close()
-        return record(using, owner, rows)
+        return record(using, owner, rows, attempts=log)
 
 
 def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> None:

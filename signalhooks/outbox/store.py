@@ -22,8 +22,9 @@ from django.utils import timezone
 from ..engine.retry import Decision, decide
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
+from .attempts import delete_deliveries, insert_attempts
 from .codec import encode, hook_key
-from .models import OutboxDelivery
+from .models import DeliveryAttempt, OutboxDelivery
 
 __all__ = [
     "CHANNEL",
@@ -278,13 +279,16 @@ def record(
     items: Sequence[tuple[int, int, Attempt]],
     *,
     grace: float = 0.0,
+    attempts: Sequence[DeliveryAttempt] = (),
 ) -> list[Decision]:
     """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
 
     Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
-    one ``bulk_update``; all in one transaction. ``grace``: seconds after its next
-    attempt time before a row that stays pending counts as overdue (a task deferred
-    to that time is on its way; workers and the sweep leave the row to it until then).
+    one ``bulk_update``; ``attempts`` (the attempts log's rows) in one ``bulk_create``;
+    all in one transaction (a failure to insert the attempts is logged and loses no
+    outcome). ``grace``: seconds after its next attempt time before a row that stays
+    pending counts as overdue (a task deferred to that time is on its way; workers and
+    the sweep leave the row to it until then).
     """
     now = timezone.now()
     decisions = [decide(made, attempt, now) for _, made, attempt in items]
@@ -319,6 +323,7 @@ def record(
         if failed:
             fields = ["status", "attempts", "next_attempt_at", "lease_until"]
             mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
+        insert_attempts(attempts, using)
     return decisions
 
 
@@ -346,14 +351,17 @@ def requeue(rows: QuerySet[OutboxDelivery]) -> int:
     )
 
 
-def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> int:
-    """Delete delivered rows (and dead ones, if asked) older than ``days``, in chunks."""
+def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> tuple[int, int]:
+    """Delete delivered rows (and dead ones, if asked) older than ``days``, with their
+    attempts (:func:`~signalhooks.outbox.attempts.delete_deliveries`), in chunks; how
+    many rows, and how many attempts."""
     cutoff = timezone.now() - timedelta(days=days)
     rows = OutboxDelivery.objects.using(using)
     old = rows.filter(status=DELIVERED, delivered_at__lt=cutoff)
     if dead:
         old = old | rows.filter(status=DEAD, created_at__lt=cutoff)
-    total = 0
+    rows_deleted = attempts_deleted = 0
     while ids := list(old.values_list("pk", flat=True)[:chunk]):
-        total += rows.filter(pk__in=ids).delete()[0]
-    return total
+        deleted = delete_deliveries(ids, using)
+        rows_deleted, attempts_deleted = rows_deleted + deleted[0], attempts_deleted + deleted[1]
+    return rows_deleted, attempts_deleted

@@ -31,6 +31,7 @@ from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
+from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
 from .listen import listen
 from .store import claim, mark_dead, owner_id, record, renew
@@ -46,6 +47,7 @@ class WorkerDelivery(Delivery):
 
     __slots__ = ("row_id", "worker")
 
+    records_attempts = True
     row_id: int
     worker: Worker
 
@@ -242,7 +244,9 @@ class Worker:
 
     def _record(self, batch: list[tuple[WorkerDelivery, Attempt]]) -> None:
         """DB thread: write the batch, then report final outcomes (logs, signals)."""
-        decisions = record(self.using, self.id, [(d.row_id, d.attempts, a) for d, a in batch])
+        items = [(d.row_id, d.attempts, a) for d, a in batch]
+        log = attempt_rows((d, a, d.row_id) for d, a in batch)
+        decisions = record(self.using, self.id, items, attempts=log)
         for (delivery, attempt), decision in zip(batch, decisions, strict=True):
             if decision.final:
                 self.stats["delivered" if attempt.ok else "dead"] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .. import conf
 from ..outcome.results import Attempt, DeliveryResult
@@ -65,6 +65,11 @@ class Delivery:
         "target",
         "waiter",
     )
+
+    #: ``True`` on the deliveries whose attempts are recorded (``DeliveryAttempt``: the
+    #: durable ones and test events): their targets capture each request as sent
+    #: (``Attempt.sent``). Plain deliveries capture nothing.
+    records_attempts: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -127,6 +132,8 @@ class Delivery:
             attempts=self.attempts,
             duration=time.monotonic() - self.accepted_at,
             response=attempt.response,
+            endpoint_id=getattr(self.target, "endpoint_id", None),
+            error_type=attempt.error_type,
         )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
 from ..exceptions import TransportError
-from ..outcome.results import Attempt
+from ..outcome.results import Attempt, SentRequest
 from ..snapshot.cloudevents import CONTENT_TYPE as CLOUDEVENTS_CONTENT_TYPE
 from ..snapshot.cloudevents import envelope
 from ..snapshot.events import Event
@@ -161,6 +161,22 @@ class HTTPTarget(TargetOptions):
         headers = self.prepare_headers(delivery, body, headers)
         if traced is not None:
             headers = traced.headers(headers)
+        if not delivery.records_attempts:
+            return await self._exchange(body, headers, params, clients)
+        started, clock = time.time(), time.perf_counter()
+        attempt = await self._exchange(body, headers, params, clients)
+        duration = time.perf_counter() - clock
+        sent = SentRequest(started, duration, dict(headers), body.decode("utf-8", "replace"))
+        return replace(attempt, sent=sent)
+
+    async def _exchange(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None,
+        clients: Clients,
+    ) -> Attempt:
+        """Send one request; its outcome, classified."""
         if self.http_client is not None and conf.get("BLOCK_PRIVATE_ADDRESSES"):
             # Fail closed: signalhooks cannot check where a user's own client connects.
             error = (
