@@ -34,6 +34,7 @@ def portal_settings(settings: Any) -> Iterator[Any]:
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     settings.MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
     settings.LOGIN_URL = "/accounts/login/"
+    settings.STATIC_URL = "/static/"  # the live server serves static files from there
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.TEMPLATES = [
         {
@@ -67,14 +68,47 @@ def bob(db: None, portal_settings: Any) -> User:
 
 @pytest.fixture
 def event_catalog(connect: Any, retire_durable_hooks: None) -> list[Any]:
-    """The catalog of a project whose pizzas are announced to endpoints."""
+    """The catalog of a project whose pizzas are announced to endpoints (to those without
+    an owner: a test connects its own hook for an owner's)."""
     from django.db.models.signals import post_delete, post_save
 
     from signalhooks import catalog
     from signalhooks.hooks import EndpointsHook
     from tests.testapp.models import Pizza
 
-    hook = EndpointsHook()
+    hook = EndpointsHook(owner=lambda pizza: None)
     connect(post_save, hook, Pizza)
     connect(post_delete, hook, Pizza)
     return catalog.event_types()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session's browser tests."""
+    from tests.browser import missing, session
+
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    with session() as driver:
+        yield driver
+
+
+@pytest.fixture
+def portal_server(portal_settings: Any, transactional_db: None) -> Iterator[Any]:
+    """pytest-django's live server, started after ``portal_settings``: a server's handler
+    loads ``MIDDLEWARE`` once, when it starts, so the session-wide ``live_server`` (started
+    before any function fixture) would serve without sessions."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser: Any, portal_server: Any) -> Any:
+    """The browser on this test's server, with no cookie of an earlier test."""
+    browser.get(f"{portal_server.url}/accounts/login/")
+    browser.delete_all_cookies()
+    return browser

@@ -115,6 +115,8 @@ def test_test_event_outcome_is_shown_on_the_endpoint_page(alice, http, settings)
     assert verify(ep.secret, received)["Event"] == "signalhooks.test"
     outcome = answer.content.decode().split('id="test-outcome"')[1].split("</div>")[0]
     assert "failed" in outcome and "HTTP 503" in outcome and " ms" in outcome
+    listed = client_of(alice).get(f"{PORTAL}{ep.pk}/").content.decode().split("<tbody>")[1]
+    assert "signalhooks.test" in listed and '<span class="tag">test</span>' in listed
 
 
 def test_rotate_disable_enable_and_delete(alice):
