@@ -67,7 +67,7 @@ def bob(db: None, portal_settings: Any) -> User:
 
 
 @pytest.fixture
-def event_catalog(connect: Any, retire_durable_hooks: None) -> list[Any]:
+def event_catalog(connect: Any, request: pytest.FixtureRequest) -> list[Any]:
     """The catalog of a project whose pizzas are announced to endpoints (to those without
     an owner: a test connects its own hook for an owner's)."""
     from django.db.models.signals import post_delete, post_save
@@ -76,6 +76,7 @@ def event_catalog(connect: Any, retire_durable_hooks: None) -> list[Any]:
     from signalhooks.hooks import EndpointsHook
     from tests.testapp.models import Pizza
 
+    request.getfixturevalue("retire_durable_hooks")  # this hook and the test's own
     hook = EndpointsHook(owner=lambda pizza: None)
     connect(post_save, hook, Pizza)
     connect(post_delete, hook, Pizza)
