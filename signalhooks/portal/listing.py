@@ -32,6 +32,7 @@ __all__ = [
     "endpoint_with_health",
     "endpoints_page",
     "next_url",
+    "with_health",
 ]
 
 ENDPOINTS_PER_PAGE = 100
@@ -47,7 +48,8 @@ class InvalidQuery(ValueError):
         self.fields = fields
 
 
-def _with_health(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
+def with_health(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
+    """``delivered_24h``, ``failed_24h`` and ``last_attempt_id`` on each endpoint."""
     newest = (
         DeliveryAttempt.objects.filter(endpoint_id=OuterRef("pk"))
         .order_by("-started_at")
@@ -69,7 +71,7 @@ def _attach(endpoints: list[Endpoint]) -> None:
 
 def endpoints_page(scope: OwnerScope, cursor: str | None, *, health: bool = True) -> Page[Endpoint]:
     """The owner's endpoints by id; with ``health``, ``success_rate`` and ``last_attempt``."""
-    rows = _with_health(scope.endpoints()) if health else scope.endpoints()
+    rows = with_health(scope.endpoints()) if health else scope.endpoints()
     try:
         page = paginate(rows, [("pk", int)], cursor, ENDPOINTS_PER_PAGE)
     except InvalidCursor:
@@ -81,7 +83,7 @@ def endpoints_page(scope: OwnerScope, cursor: str | None, *, health: bool = True
 
 def endpoint_with_health(scope: OwnerScope, pk: int) -> Endpoint:
     """One endpoint of the owner with ``success_rate`` and ``last_attempt`` (``Http404``)."""
-    endpoint = scope.endpoint(pk, annotate=_with_health)
+    endpoint = scope.endpoint(pk, annotate=with_health)
     _attach([endpoint])
     return endpoint
 
