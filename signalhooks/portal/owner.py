@@ -27,6 +27,7 @@ __all__ = [
     "NoOwner",
     "NotSignedIn",
     "OwnerScope",
+    "default_owner",
     "owner_callable",
     "owner_problem",
     "scope_of",
