@@ -164,10 +164,10 @@ def test_session_requests_need_the_csrf_token(alice, event_catalog):
 def test_token_clients_need_no_csrf_token(alice, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "PORTAL_OWNER": "tests.portal.owners.by_token"}
     owners.TOKENS["alice-token"] = "alice"
-    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION="Bearer alice-token")
+    client = Client(enforce_csrf_checks=True, headers={"authorization": "Bearer alice-token"})
     answer = call(client, "post", "endpoints/", {"url": "https://hooks.example.com/in"})
     assert answer.status_code == 201 and Endpoint.objects.get().owner == alice
-    wrong = Client(HTTP_AUTHORIZATION="Bearer nope")
+    wrong = Client(headers={"authorization": "Bearer nope"})
     assert call(wrong, "get", "endpoints/").status_code == 401
 
 

@@ -34,7 +34,7 @@ def test_a_wrong_owner_setting_is_a_check_error_and_a_clear_error_at_request_tim
     use_owner(settings, path)
     [error] = check_portal_owner()
     assert error.id == "signalhooks.E014" and message in error.msg and path in error.msg
-    assert "signalhooks.E014" in [e.id for e in run_checks()]
+    assert "signalhooks.E014" in [e.id for e in run_checks(tags=["signalhooks"])]
     for url in (PORTAL, f"{PORTAL}api/endpoints/"):
         with pytest.raises(ImproperlyConfigured, match=message):
             client_of(alice).get(url)
@@ -72,6 +72,8 @@ def test_a_token_owner_and_a_session_owner_see_the_same_endpoints(alice, setting
     use_owner(settings, "tests.portal.owners.by_token")
     owners.TOKENS["alice-token-2"] = "alice"
     ep = endpoint_of(alice)
-    by_token = Client(HTTP_AUTHORIZATION="Bearer alice-token-2").get(f"{PORTAL}api/endpoints/")
+    by_token = Client(headers={"authorization": "Bearer alice-token-2"}).get(
+        f"{PORTAL}api/endpoints/"
+    )
     by_session = client_of(alice).get(f"{PORTAL}api/endpoints/")
     assert by_token.json() == by_session.json() and by_token.json()["results"][0]["id"] == ep.pk
