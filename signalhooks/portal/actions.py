@@ -7,6 +7,8 @@ endpoint's page and their outcome; rotation answers with the new secret, once.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,43 +66,49 @@ ACTIONS = {
 }
 
 
-def confirm(request: HttpRequest, scope: OwnerScope, endpoint: Endpoint, name: str) -> HttpResponse:
-    context = {"endpoint": endpoint, "action": ACTIONS[name], "action_name": name}
-    return render_page(request, scope, "endpoint_action", context)
+EndpointAction = Callable[[HttpRequest, OwnerScope, Endpoint], HttpResponse]
 
 
-@page_view("GET", "POST")
-def endpoint_rotate(request: HttpRequest, scope: OwnerScope, pk: int) -> HttpResponse:
-    endpoint = scope.endpoint(pk)
-    if request.method != "POST":
-        return confirm(request, scope, endpoint, "rotate")
+def action(name: str) -> Callable[[EndpointAction], Callable[..., HttpResponse]]:
+    """A page of ``ACTIONS[name]``: a GET shows it and its button; the POST calls the
+    decorated ``do(request, scope, endpoint)`` on the owner's endpoint ``pk``."""
+
+    def decorate(do: EndpointAction) -> Callable[..., HttpResponse]:
+        @page_view("GET", "POST")
+        @functools.wraps(do)
+        def view(request: HttpRequest, scope: OwnerScope, pk: int) -> HttpResponse:
+            endpoint = scope.endpoint(pk)
+            if request.method == "POST":
+                return do(request, scope, endpoint)
+            context = {"endpoint": endpoint, "action": ACTIONS[name], "action_name": name}
+            return render_page(request, scope, "endpoint_action", context)
+
+        return view
+
+    return decorate
+
+
+@action("rotate")
+def endpoint_rotate(request: HttpRequest, scope: OwnerScope, endpoint: Endpoint) -> HttpResponse:
     endpoint.rotate_secret()
     return secret_page(request, scope, endpoint, rotated=True)
 
 
-@page_view("GET", "POST")
-def endpoint_test(request: HttpRequest, scope: OwnerScope, pk: int) -> HttpResponse:
-    endpoint = scope.endpoint(pk)
-    if request.method != "POST":
-        return confirm(request, scope, endpoint, "test")
-    return render_detail(request, scope, pk, test_outcome=send_test(endpoint, scope.owner))
+@action("test")
+def endpoint_test(request: HttpRequest, scope: OwnerScope, endpoint: Endpoint) -> HttpResponse:
+    outcome = send_test(endpoint, scope.owner)
+    return render_detail(request, scope, endpoint.pk, test_outcome=outcome)
 
 
-@page_view("GET", "POST")
-def endpoint_enable(request: HttpRequest, scope: OwnerScope, pk: int) -> HttpResponse:
-    endpoint = scope.endpoint(pk)
-    if request.method != "POST":
-        return confirm(request, scope, endpoint, "enable")
+@action("enable")
+def endpoint_enable(request: HttpRequest, scope: OwnerScope, endpoint: Endpoint) -> HttpResponse:
     endpoint.enable()
     notify(request, "The endpoint is enabled.")
     return HttpResponseRedirect(detail_url(endpoint))
 
 
-@page_view("GET", "POST")
-def endpoint_disable(request: HttpRequest, scope: OwnerScope, pk: int) -> HttpResponse:
-    endpoint = scope.endpoint(pk)
-    if request.method != "POST":
-        return confirm(request, scope, endpoint, "disable")
+@action("disable")
+def endpoint_disable(request: HttpRequest, scope: OwnerScope, endpoint: Endpoint) -> HttpResponse:
     endpoint.disable(disable_reason(scope.owner))
     notify(request, "The endpoint is disabled.")
     return HttpResponseRedirect(detail_url(endpoint))
