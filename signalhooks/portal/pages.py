@@ -30,6 +30,7 @@ from .listing import (
     next_url,
 )
 from .owner import OwnerScope
+from .schema import EDITABLE, model_field
 
 __all__ = [
     "attempt_detail",
@@ -110,6 +111,16 @@ def endpoint_edit(request: HttpRequest, scope: OwnerScope, pk: int) -> HttpRespo
     return render_page(request, scope, "endpoint_form", {"form": form, "endpoint": endpoint})
 
 
+#: The settings the endpoint page shows in its own way; any other editable one is listed
+#: by its model field's name.
+_SHOWN = frozenset({"url", "description", "event_types", "headers", "rate_limit", "payload_format"})
+
+
+def more_settings(endpoint: Endpoint) -> list[tuple[str, Any]]:
+    fields = [model_field(Endpoint, name) for name in EDITABLE if name not in _SHOWN]
+    return [(str(field.verbose_name), getattr(endpoint, field.name)) for field in fields]
+
+
 def render_detail(request: HttpRequest, scope: OwnerScope, pk: int, **extra: Any) -> HttpResponse:
     """An endpoint's page: settings, state, actions, its attempts (``GET`` filters them)."""
     endpoint = endpoint_with_health(scope, pk)
@@ -122,6 +133,7 @@ def render_detail(request: HttpRequest, scope: OwnerScope, pk: int, **extra: Any
         attempts, more, filter_errors = page.rows, next_url(request, page.next_cursor), {}
     context = {
         "endpoint": endpoint,
+        "more_settings": more_settings(endpoint),
         "attempts": attempts,
         "next_url": more,
         "filters": filters,

@@ -25,6 +25,7 @@ __all__ = [
     "READ_ONLY",
     "attempt_json",
     "endpoint_json",
+    "model_field",
     "object_schema",
     "type_problem",
 ]
@@ -96,7 +97,8 @@ def field_schema(field: models.Field[Any, Any]) -> dict[str, Any]:
     return schema
 
 
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """``model``'s concrete field ``name`` (or attribute name: ``delivery_id``)."""
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field), name  # the portal shows no reverse relation
     return field
@@ -104,7 +106,7 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
 
 def object_schema(model: type[models.Model], fields: dict[str, str]) -> dict[str, Any]:
     """The schema of an object whose keys map to ``model``'s fields (``key: field name``)."""
-    properties = {key: field_schema(_field(model, name)) for key, name in fields.items()}
+    properties = {key: field_schema(model_field(model, name)) for key, name in fields.items()}
     return {
         "type": "object",
         "properties": properties,
@@ -133,7 +135,7 @@ def type_problem(name: str, value: Any) -> str | None:
 
     Only the type: the values themselves are the model's to validate (``full_clean()``).
     """
-    schema = field_schema(_field(Endpoint, name))
+    schema = field_schema(model_field(Endpoint, name))
     wanted = schema.get("type")
     if wanted is None:
         return None
