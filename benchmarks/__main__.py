@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "endpoints_fanout",
         "otel",
         "portal",
+        "attempts",
     ]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)

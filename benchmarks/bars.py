@@ -150,6 +150,11 @@ HTTPX = Gate("Throughput, HTTP_TRANSPORT=httpx vs aiohttp", ">= 0.30x", 0.30, 0.
 OTEL_THROUGHPUT = Gate("OpenTelemetry on: throughput vs off", ">= 0.80x", 0.80, 0.30, True)
 #: Extra caller cost per hook, p50, microseconds (10 hooks per call).
 OTEL_CALLER = Gate("OpenTelemetry on: caller cost p50", "<= +10 us/hook", 10.0, 15.0, False, False)
+#: The outbox worker recording every attempt (the attempts log) against the same worker
+#: with recording switched off, alternating in one process (PostgreSQL). Smoke: a
+#: regression guard only; short drains on a shared machine move the ratio by more than
+#: the bar's margin.
+ATTEMPTS = Gate("Attempts log: durable throughput vs not recording", ">= 0.90x", 0.90, 0.70, True)
 #: EndpointsHook with 1,000 endpoints (10 matching) vs 10 HTTPSignalHooks, caller p50.
 ENDPOINTS_CALLER = Gate("Endpoints caller p50, 10 of 1,000 vs 10 hooks", "<= 1.5x", 1.5, 2.0, False)
 #: The customer portal's endpoint list (100 endpoints, 100,000 attempts, PostgreSQL), p50.
@@ -215,6 +220,7 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out.extend(_endpoints(runs, smoke))
     if "portal/list" in runs:
         out.append(_portal(runs, smoke))
+    out.extend(_attempts(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
     speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
@@ -257,7 +263,24 @@ def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
     return out
 
 
+def _attempts(runs: Runs, smoke: bool) -> list[BarResult]:
+    key = "attempts/paired"
+    skipped = [run["skipped"] for run in runs.get(key, []) if "skipped" in run]
+    if skipped:  # no PostgreSQL on this machine: nothing measured, nothing gated
+        return [BarResult(ATTEMPTS.name, ATTEMPTS.bar, f"skipped: {skipped[0]}", None, "INFO")]
+    err = first_error(runs, key)
+    rates = f"{_fmt(median_of(runs, key, 'rate'))}/s vs "
+    rates += f"{_fmt(median_of(runs, key, 'unrecorded_rate'))}/s"
+    results = [judge(ATTEMPTS, median_of(runs, key, "ratio"), rates, err, smoke)]
+    cpu = f"{_fmt(median_of(runs, key, 'cpu_per_delivery_us'))} us vs "
+    cpu += f"{_fmt(median_of(runs, key, 'unrecorded_cpu_per_delivery_us'))} us"
+    name = "Attempts log: CPU per durable delivery vs not recording"
+    results.append(info(name, median_of(runs, key, "cpu_ratio"), cpu))
+    return results
+
+
 _PHASES = (
+    ("Attempts log", "attempts"),
     ("Endpoints", "endpoints"),
     ("Portal", "portal"),
     ("Peer: 0.1.1 sequential", "throughput"),

@@ -46,10 +46,12 @@ class Sizes:
     caller_calls: int
     sns_events: int
     memory_events: int
+    attempts_events: int  # durable rows drained by the outbox worker, per drain
+    attempts_rounds: int  # drains each way (recording attempts, and not), alternating
 
 
-FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000)
-SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000)
+FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000, 10_000, 3)
+SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000, 2000, 2)
 TARGETS = (10, 50, 100)
 
 
@@ -175,6 +177,11 @@ def build(smoke: bool) -> list[Group]:
         timeout=600.0,  # the first run makes 100,000 attempts
     )
     groups.append(Group("portal", ["blackhole"], [portal]))
+    # The attempts log: the outbox worker with and without recording each attempt,
+    # alternating in one process on one sink (PostgreSQL; "skipped" without it).
+    drains = ("--events", s.attempts_events, "--rounds", s.attempts_rounds)
+    attempts = _step("attempts/paired", "phase_attempts", "paired", *drains, library=True)
+    groups.append(Group("attempts", ["http"], [attempts]))
     memory = _step(
         "memory/signalhooks",
         "phase_memory",

@@ -32,6 +32,8 @@ else:
 
 #: Characters of a response body shown in a list of attempts.
 EXCERPT = 200
+#: An attempt's outcome, as its columns show it.
+OUTCOME = ("ok", "status", "error_type")
 
 
 def local_time(value: datetime | None) -> str:
@@ -80,16 +82,7 @@ class AttemptInline(_AttemptColumns, _ReadOnly, _Inline):
     fk_name = "delivery"
     extra = 0
     ordering = ("-started_at", "-id")
-    fields = (
-        "number",
-        "started_at",
-        "duration_ms",
-        "ok",
-        "status",
-        "error_type",
-        "error",
-        "response_excerpt",
-    )
+    fields = ("number", "started_at", "duration_ms", *OUTCOME, "error", "response_excerpt")
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = "attempts"
@@ -104,9 +97,7 @@ class DeliveryAttemptAdmin(_AttemptColumns, _ReadOnly, _AttemptAdmin):
         "event_id",
         "target",
         "number",
-        "ok",
-        "status",
-        "error_type",
+        *OUTCOME,
         "duration_ms",
         "is_test",
     )
@@ -123,9 +114,7 @@ class DeliveryAttemptAdmin(_AttemptColumns, _ReadOnly, _AttemptAdmin):
         "is_test",
         "started_at",
         "duration_ms",
-        "ok",
-        "status",
-        "error_type",
+        *OUTCOME,
         "error",
         "request",
         "response_body",

@@ -32,7 +32,8 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 
 if TYPE_CHECKING:
-    from .models import DeliveryAttempt, OutboxDelivery
+    from .attempts import AttemptRow
+    from .models import OutboxDelivery
 
 __all__ = [
     "DurableDelivery",
@@ -247,7 +248,7 @@ class _Writer:
 
 
 def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]], log: list[DeliveryAttempt]
+    using: str, owner: str, rows: list[tuple[int, int, Attempt]], log: list[AttemptRow]
 ) -> list[Decision]:
     from .store import record
 

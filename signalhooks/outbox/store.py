@@ -7,6 +7,7 @@ claimed again) cannot overwrite the newer owner's outcome.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -22,9 +23,15 @@ from django.utils import timezone
 from ..engine.retry import Decision, decide
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
-from .attempts import delete_deliveries, insert_attempts
+from .attempts import (
+    ERROR_MAX,
+    AttemptRow,
+    AttemptsNotWritten,
+    delete_deliveries,
+    write_attempts,
+)
 from .codec import encode, hook_key
-from .models import DeliveryAttempt, OutboxDelivery
+from .models import OutboxDelivery
 
 __all__ = [
     "CHANNEL",
@@ -46,7 +53,7 @@ __all__ = [
     "requeue",
 ]
 
-ERROR_MAX = 2000
+logger = logging.getLogger("signalhooks")
 PENDING, DELIVERED, DEAD = OutboxDelivery.PENDING, OutboxDelivery.DELIVERED, OutboxDelivery.DEAD
 
 
@@ -279,16 +286,17 @@ def record(
     items: Sequence[tuple[int, int, Attempt]],
     *,
     grace: float = 0.0,
-    attempts: Sequence[DeliveryAttempt] = (),
+    attempts: Sequence[AttemptRow] = (),
 ) -> list[Decision]:
     """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
 
     Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
-    one ``bulk_update``; ``attempts`` (the attempts log's rows) in one ``bulk_create``;
-    all in one transaction (a failure to insert the attempts is logged and loses no
-    outcome). ``grace``: seconds after its next attempt time before a row that stays
-    pending counts as overdue (a task deferred to that time is on its way; workers and
-    the sweep leave the row to it until then).
+    one ``bulk_update``; ``attempts`` (the attempts log's rows, see
+    :mod:`.attempts`) in one statement; all in one transaction (a failure to insert
+    the attempts is logged, and the outcomes are written without them). ``grace``:
+    seconds after its next attempt time before a row that stays pending counts as
+    overdue (a task deferred to that time is on its way; workers and the sweep leave
+    the row to it until then).
     """
     now = timezone.now()
     decisions = [decide(made, attempt, now) for _, made, attempt in items]
@@ -310,21 +318,37 @@ def record(
                 last_status=attempt.status,
             )
         )
+    if attempts:
+        try:
+            with transaction.atomic(using=using):
+                write_attempts(attempts, using)  # first: its failure leaves nothing to undo
+                _settle(mine, delivered, failed, now)
+            return decisions
+        except AttemptsNotWritten as exc:
+            logger.error("signalhooks: %s; the outcomes are recorded without them", exc)
     with transaction.atomic(using=using):
-        for status, ids in delivered.items():
-            mine.filter(pk__in=ids).update(
-                status=DELIVERED,
-                attempts=F("attempts") + 1,
-                delivered_at=now,
-                last_status=status,
-                last_error="",
-                lease_until=None,
-            )
-        if failed:
-            fields = ["status", "attempts", "next_attempt_at", "lease_until"]
-            mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
-        insert_attempts(attempts, using)
+        _settle(mine, delivered, failed, now)
     return decisions
+
+
+def _settle(
+    mine: QuerySet[OutboxDelivery],
+    delivered: dict[int | None, list[int]],
+    failed: list[OutboxDelivery],
+    now: datetime,
+) -> None:
+    for status, ids in delivered.items():
+        mine.filter(pk__in=ids).update(
+            status=DELIVERED,
+            attempts=F("attempts") + 1,
+            delivered_at=now,
+            last_status=status,
+            last_error="",
+            lease_until=None,
+        )
+    if failed:
+        fields = ["status", "attempts", "next_attempt_at", "lease_until"]
+        mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
 
 
 def mark_dead(using: str, locked_by: str, items: Iterable[tuple[int, str]]) -> None:

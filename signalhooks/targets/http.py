@@ -166,7 +166,7 @@ class HTTPTarget(TargetOptions):
         started, clock = time.time(), time.perf_counter()
         attempt = await self._exchange(body, headers, params, clients)
         duration = time.perf_counter() - clock
-        sent = SentRequest(started, duration, dict(headers), body.decode("utf-8", "replace"))
+        sent = SentRequest(started, duration, headers, body.decode("utf-8", "replace"))
         return replace(attempt, sent=sent)
 
     async def _exchange(

@@ -64,3 +64,27 @@ def test_the_portal_bar_needs_the_index_as_well_as_the_time():
     runs["portal/list"][0].update(median_ms=40.0, uses_index=False)
     [unindexed] = evaluate(runs, smoke=True)
     assert unindexed.gate_failed and "not read from its index" in unindexed.measured
+
+
+def test_the_attempts_log_bar_compares_recording_with_not_and_skips_without_postgres():
+    from benchmarks.bars import evaluate
+
+    def paired(ratio: float) -> dict[str, list[dict[str, object]]]:
+        run = {"rate": 950.0, "unrecorded_rate": 1000.0, "ratio": ratio}
+        run.update(cpu_per_delivery_us=330.0, unrecorded_cpu_per_delivery_us=300.0)
+        return {"attempts/paired": [{**run, "cpu_ratio": 1.1}]}
+
+    throughput, cpu = evaluate(paired(0.95), smoke=True)
+    assert (throughput.status, throughput.gate_failed, throughput.ratio) == ("PASS", False, 0.95)
+    assert throughput.measured == "950/s vs 1,000/s"
+    assert (cpu.status, cpu.ratio, cpu.measured) == ("INFO", 1.1, "330 us vs 300 us")
+    assert evaluate(paired(0.6), smoke=True)[0].gate_failed  # a regression: below the guard
+    missed = evaluate(paired(0.85), smoke=True)[0]  # misses the bar, passes the smoke guard
+    assert missed.status == "FAIL" and not missed.gate_failed
+    assert evaluate(paired(0.85), smoke=False)[0].gate_failed
+    skipped = {"attempts/paired": [{"skipped": "no PostgreSQL on 127.0.0.1:5432"}]}
+    [result] = evaluate(skipped, smoke=True)
+    assert (result.status, result.gate_failed) == ("INFO", False)
+    assert result.measured == "skipped: no PostgreSQL on 127.0.0.1:5432"
+    crashed = evaluate({"attempts/paired": [{"error": "exit 1: boom"}]}, smoke=True)[0]
+    assert crashed.status == "ERROR" and crashed.gate_failed
