@@ -223,3 +223,43 @@ def test_attempts_on_the_endpoint_page_newest_first_paginated_and_filtered(alice
     bad = client.get(f"{PORTAL}{ep.pk}/?since=yesterday")
     assert bad.status_code == 400 and "is not a time" in bad.content.decode()
     assert len(made) == 60
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("url", "javascript:alert(1)", "http:// or https://"),
+        ("url", "https://192.168.1.20/hooks", "is a private address"),
+        ("url", "https://[::1]/hooks", "is a loopback address"),
+        ("event_types", "shop order", "is not an event-type pattern"),
+        ("headers", "Webhook-Signature: v1,forged", "set by signalhooks"),
+        ("headers", "no colon here", "Line 1 is not a header"),
+        ("rate_limit", "0", "greater than or equal to 1"),
+        ("rate_limit", "abc", "Enter a whole number"),
+        ("payload_format", "xml", "Select a valid choice"),
+    ],
+)
+def test_bad_input_in_the_forms_is_shown_next_to_the_field(
+    alice, event_catalog, field, value, message
+):
+    ep = endpoint_of(alice)
+    before = Endpoint.objects.values().get(pk=ep.pk)
+    data = {"url": "https://hooks.example.com/ok", "payload_format": "signalhooks", field: value}
+    client = client_of(alice)
+    for path in ("new/", f"{ep.pk}/edit/"):
+        answer = client.post(f"{PORTAL}{path}", data)
+        assert answer.status_code == 200
+        errors = answer.context["form"].errors
+        assert list(errors) == [field] and message in " ".join(errors[field])
+        page = answer.content.decode()
+        assert page.index(f'name="{field}"') < page.index(message.replace('"', "&quot;"))
+    assert Endpoint.objects.count() == 1
+    assert Endpoint.objects.values().get(pk=ep.pk) == before
+
+
+def test_a_replay_since_that_is_not_a_time_is_refused(alice):
+    ep = endpoint_of(alice)
+    delivery_of(ep, "e", OutboxDelivery.DEAD)
+    answer = client_of(alice).post(f"{PORTAL}{ep.pk}/replay/", {"since": "last tuesday"})
+    assert "is not a time" in " ".join(answer.context["form"].errors["since"])
+    assert OutboxDelivery.objects.get().status == OutboxDelivery.DEAD
