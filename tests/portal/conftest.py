@@ -1,8 +1,8 @@
 """Fixtures of the portal tests: a project with sessions, a login page and two customers.
 
-The test settings have no middleware and no templates; ``portal_settings`` gives them
-what a project that mounts the portal has (sessions in signed cookies, so that no
-sessions table is needed), with the portal under ``/webhooks/``.
+``portal_settings`` gives the test settings what a project that mounts the portal has
+(:func:`tests.project_support.project_settings`, a login page), with the portal under
+``/webhooks/``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from signalhooks.endpoints.health import writer
 from signalhooks.endpoints.index import endpoint_index
 from tests.outbox_support import retire_durable_hooks  # noqa: F401  (a fixture)
 from tests.portal.support import make_user
+from tests.project_support import project_settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -25,31 +26,10 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 @pytest.fixture
 def portal_settings(settings: Any) -> Iterator[Any]:
     settings.ROOT_URLCONF = "tests.portal.urls"
-    settings.MIDDLEWARE = [
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    ]
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+    project_settings(settings, [TEMPLATES_DIR])
     settings.LOGIN_URL = "/accounts/login/"
     settings.STATIC_URL = "/static/"  # the live server serves static files from there
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
-    settings.TEMPLATES = [
-        {
-            "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "DIRS": [TEMPLATES_DIR],
-            "APP_DIRS": True,
-            "OPTIONS": {
-                "context_processors": [
-                    "django.template.context_processors.request",
-                    "django.contrib.auth.context_processors.auth",
-                    "django.contrib.messages.context_processors.messages",
-                ]
-            },
-        }
-    ]
     endpoint_index.invalidate()
     yield settings
     writer.write_now()
