@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "endpoints",
         "endpoints_fanout",
         "otel",
+        "portal",
         "attempts",
     ]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")

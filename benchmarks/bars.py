@@ -200,6 +200,8 @@ OTEL_CALLER = Gate("OpenTelemetry on: caller cost p50", "<= +10 us/hook", 10.0, 
 ATTEMPTS = Gate("Attempts log: durable throughput vs not recording", ">= 0.90x", 0.90, 0.70, True)
 #: EndpointsHook with 1,000 endpoints (10 matching) vs 10 HTTPSignalHooks, caller p50.
 ENDPOINTS_CALLER = Gate("Endpoints caller p50, 10 of 1,000 vs 10 hooks", "<= 1.5x", 1.5, 2.0, False)
+#: The customer portal's endpoint list (100 endpoints, 100,000 attempts, PostgreSQL), p50.
+PORTAL = Gate("Portal endpoint list p50, 100 endpoints", "<= 100 ms", 100.0, 300.0, False, False)
 #: One event to 1,000 endpoints vs the raw aiohttp client posting as many.
 ENDPOINTS_FANOUT = Gate("Endpoints fan-out to 1,000 vs raw aiohttp", ">= 0.60x", 0.6, 0.45, True)
 
@@ -260,6 +262,8 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out.append(_memory(runs, smoke))
     out.extend(_otel(runs, smoke))
     out.extend(_endpoints(runs, smoke))
+    if "portal/list" in runs:
+        out.append(_portal(runs, smoke))
     out.extend(_attempts(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
@@ -354,6 +358,7 @@ def _attempts(runs: Runs, smoke: bool) -> list[BarResult]:
 _PHASES = (
     ("Attempts log", "attempts"),
     ("Endpoints", "endpoints"),
+    ("Portal", "portal"),
     ("Peer: 0.1.1 sequential", "throughput"),
     ("Peer: 0.1.1 caller", "caller"),
     ("Throughput", "throughput"),
@@ -416,3 +421,15 @@ def _memory(runs: Runs, is_smoke: bool) -> BarResult:
         gate_failed,
         f"<= {budget} MB or bounded",
     )
+
+
+def _portal(runs: Runs, smoke: bool) -> BarResult:
+    """Absolute time: the smoke gate has a wide margin; a plan without the index fails."""
+    key = "portal/list"
+    value = median_of(runs, key, "median_ms")
+    error = first_error(runs, key)
+    if value is not None and not all(r.get("uses_index") for r in runs[key] if _ok(r)):
+        value, error = None, "each endpoint's newest attempt is not read from its index"
+    queries = median_of(runs, key, "queries")
+    text = f"{_fmt(value, '.1f')} ms, {_fmt(queries)} queries (100,000 attempts, PostgreSQL)"
+    return judge(PORTAL, value, text, error, smoke)

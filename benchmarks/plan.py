@@ -177,6 +177,15 @@ def build(smoke: bool) -> list[Group]:
             "sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000, once=True
         )
         groups.append(Group("sns_retry", ["sns", "--fail-fraction", "0.05"], [retry]))
+    portal = _step(
+        "portal/list",
+        "phase_portal",
+        "list",
+        *("--rounds", 20 if smoke else 50),
+        library=True,
+        timeout=600.0,  # the first run makes 100,000 attempts
+    )
+    groups.append(Group("portal", ["blackhole"], [portal]))
     # The attempts log: the outbox worker with and without recording each attempt,
     # alternating in one process on one sink (PostgreSQL; "skipped" without it).
     drains = ("--events", s.attempts_events, "--rounds", s.attempts_rounds)

@@ -16,12 +16,13 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E010``      ``TASKS_BACKEND`` set, but no tasks framework (Django 5.2 alone)
 ``signalhooks.E011``      ``TASKS_BACKEND`` is not a usable alias of Django's ``TASKS`` setting
 ``signalhooks.E012``      that backend does not accept tasks on ``TASKS_QUEUE``
+``signalhooks.E013``      a declared event type clashes with a generated one
+``signalhooks.E014``      ``previous_attributes=True`` on a hook of a signal without an instance
+``signalhooks.E015``      ``PORTAL_OWNER`` cannot be imported, or is not callable
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
 ``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
-``signalhooks.E013``      a declared event type clashes with a generated one
-``signalhooks.E014``      ``previous_attributes=True`` on a hook of a signal without an instance
 ``signalhooks.W004``      ``TASKS_BACKEND`` has no worker (Immediate/Dummy) and ``DEBUG`` is off
 ``signalhooks.W005``      an ``EndpointsHook`` sends event types the catalog cannot describe
 ========================  =====================================================
@@ -63,6 +64,7 @@ def register_checks() -> None:
     register("signalhooks")(check_settings)
     register("signalhooks")(check_hooks)
     register("signalhooks")(check_tasks)
+    register("signalhooks")(check_portal_owner)
     from .catalog.checks import check_catalog
 
     register("signalhooks")(check_catalog)
@@ -114,6 +116,29 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
                 )
             )
     return errors
+
+
+def check_portal_owner(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Error]:
+    """E015: ``PORTAL_OWNER`` names no callable ``owner(request)``."""
+    user = getattr(settings, "SIGNALHOOKS", {})
+    path = user.get("PORTAL_OWNER") if isinstance(user, dict) else None
+    if not isinstance(path, str) or not path:
+        return []  # unset, or reported by check_settings
+    from .portal.owner import owner_problem
+
+    problem = owner_problem(path)
+    if problem is None:
+        return []
+    return [
+        Error(
+            problem,
+            hint="Give the dotted path of a function owner(request) that returns the model "
+            "instance whose endpoints the request may manage, or None.",
+            id="signalhooks.E015",
+        )
+    ]
 
 
 # -- Django Tasks mode ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The admin site in a real project's shape, for tests that drive its pages with a client.
 
 The test settings have no admin, middleware or templates: ``admin_site`` (fixture) adds what a
-project with the admin has (sessions in signed cookies, so no sessions table), and
+project with the admin has (:func:`tests.project_support.project_settings`), and
 creates the admin's log table for the test, which ``migrate`` did not (the admin is not
 installed when the test database is created).
 """
@@ -16,6 +16,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
+from tests.project_support import project_settings
+
 ADMIN_APPS = ["django.contrib.admin", "django.contrib.messages"]
 
 
@@ -23,27 +25,7 @@ ADMIN_APPS = ["django.contrib.admin", "django.contrib.messages"]
 def admin_site_fixture(settings: Any, transactional_db: None) -> Iterator[Any]:
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, *ADMIN_APPS]
     settings.ROOT_URLCONF = "tests.admin_urls"
-    settings.MIDDLEWARE = [
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    ]
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
-    settings.TEMPLATES = [
-        {
-            "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "APP_DIRS": True,
-            "OPTIONS": {
-                "context_processors": [
-                    "django.template.context_processors.request",
-                    "django.contrib.auth.context_processors.auth",
-                    "django.contrib.messages.context_processors.messages",
-                ]
-            },
-        }
-    ]
+    project_settings(settings)
     from django.contrib.admin.models import LogEntry  # importable once the admin is installed
 
     with connection.schema_editor() as editor:

@@ -53,6 +53,19 @@ def test_endpoint_bars_pair_each_repetition_and_skip_other_phases():
     assert evaluate(runs, smoke=True)[2].gate_failed  # 0.4x: below the 0.45x smoke gate
 
 
+def test_the_portal_bar_needs_the_index_as_well_as_the_time():
+    from benchmarks.bars import evaluate
+
+    runs = {"portal/list": [{"median_ms": 40.0, "queries": 3, "uses_index": True}]}
+    [portal] = evaluate(runs, smoke=True)
+    assert portal.status == "PASS" and not portal.gate_failed and "3 queries" in portal.measured
+    runs["portal/list"][0]["median_ms"] = 350.0
+    assert evaluate(runs, smoke=True)[0].gate_failed  # beyond the smoke margin
+    runs["portal/list"][0].update(median_ms=40.0, uses_index=False)
+    [unindexed] = evaluate(runs, smoke=True)
+    assert unindexed.gate_failed and "not read from its index" in unindexed.measured
+
+
 def test_the_attempts_log_bar_compares_recording_with_not_and_skips_without_postgres():
     from benchmarks.bars import evaluate
 
