@@ -22,7 +22,7 @@ from .openapi import document
 from .operations import EndpointDisabled, disable_reason, parse_since, replay_failed, send_test
 from .owner import OwnerScope
 from .paging import Page
-from .schema import EDITABLE, READ_ONLY, attempt_json, endpoint_json, type_problem
+from .schema import EDITABLE, READ_ONLY, attempt_json, ceiling_problems, endpoint_json, type_problem
 
 __all__ = [
     "attempt",
@@ -81,6 +81,9 @@ def _save(endpoint: Endpoint, data: dict[str, Any]) -> None:
         endpoint.full_clean()
     except ValidationError as exc:
         raise _invalid(exc.message_dict) from None
+    problems = ceiling_problems(endpoint.timeout)
+    if problems:
+        raise _invalid(problems)
     endpoint.save()
 
 

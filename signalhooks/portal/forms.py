@@ -19,7 +19,7 @@ from django.utils.datastructures import MultiValueDict
 
 from ..endpoints.models import Endpoint
 from .operations import parse_since
-from .schema import EDITABLE
+from .schema import EDITABLE, ceiling_problems
 
 __all__ = ["EndpointForm", "EventTypesWidget", "HeadersField", "ReplayForm"]
 
@@ -117,6 +117,12 @@ class EndpointForm(_ModelForm):
     def __init__(self, *args: Any, event_types: Sequence[tuple[str, str]] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["event_types"].widget = EventTypesWidget(event_types)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, messages in ceiling_problems(cleaned.get("timeout")).items():
+            self.add_error(name, messages)
+        return cleaned
 
 
 class ReplayForm(forms.Form):

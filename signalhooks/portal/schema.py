@@ -14,6 +14,7 @@ from typing import Any
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from .. import conf
 from ..endpoints.models import Endpoint
 from ..outbox.models import DeliveryAttempt
 
@@ -24,6 +25,7 @@ __all__ = [
     "ENDPOINT_FIELDS",
     "READ_ONLY",
     "attempt_json",
+    "ceiling_problems",
     "endpoint_json",
     "model_field",
     "object_schema",
@@ -31,7 +33,16 @@ __all__ = [
 ]
 
 #: What a customer sets on an endpoint (forms and API).
-EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "payload_format")
+EDITABLE = (
+    "url",
+    "description",
+    "event_types",
+    "headers",
+    "rate_limit",
+    "payload_format",
+    "timeout",
+    "max_attempts",
+)
 #: What the portal shows but only its actions change.
 READ_ONLY = ("id", "is_active", "disabled_reason", "failing_since", "created_at", "updated_at")
 ENDPOINT_FIELDS = (*EDITABLE, *READ_ONLY)
@@ -146,6 +157,15 @@ def type_problem(name: str, value: Any) -> str | None:
             return None
     shown = " or ".join("null" if kind == "null" else f"a JSON {kind}" for kind in names)
     return f"Must be {shown}."
+
+
+def ceiling_problems(timeout: Any) -> dict[str, list[str]]:
+    """What a customer may not set although the model allows it: a timeout longer than the
+    service's ``SIGNALHOOKS["TIMEOUT"]`` (each attempt holds a sending slot that long)."""
+    ceiling = float(conf.get("TIMEOUT"))
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > ceiling:
+        return {"timeout": [f"At most {ceiling:g} seconds (the service's limit)."]}
+    return {}
 
 
 def _plain(value: Any) -> Any:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from signalhooks.models import Endpoint, OutboxDelivery
 from tests.endpoint_support import path_of, verify
@@ -237,6 +238,9 @@ def test_attempts_on_the_endpoint_page_newest_first_paginated_and_filtered(alice
         ("rate_limit", "0", "greater than or equal to 1"),
         ("rate_limit", "abc", "Enter a whole number"),
         ("payload_format", "xml", "Select a valid choice"),
+        ("timeout", "0", "finite number > 0"),
+        ("timeout", "600", "the service's limit"),
+        ("max_attempts", "0", "int >= 1"),
     ],
 )
 def test_bad_input_in_the_forms_is_shown_next_to_the_field(
@@ -252,7 +256,7 @@ def test_bad_input_in_the_forms_is_shown_next_to_the_field(
         errors = answer.context["form"].errors
         assert list(errors) == [field] and message in " ".join(errors[field])
         page = answer.content.decode()
-        assert page.index(f'name="{field}"') < page.index(message.replace('"', "&quot;"))
+        assert page.index(f'name="{field}"') < page.index(escape(message))
     assert Endpoint.objects.count() == 1
     assert Endpoint.objects.values().get(pk=ep.pk) == before
 
