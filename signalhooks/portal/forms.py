@@ -119,7 +119,7 @@ class EndpointForm(_ModelForm):
         self.fields["event_types"].widget = EventTypesWidget(event_types)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name, messages in ceiling_problems(cleaned.get("timeout")).items():
             self.add_error(name, messages)
         return cleaned
