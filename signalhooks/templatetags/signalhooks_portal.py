@@ -25,7 +25,7 @@ def utc_time(value: datetime | None) -> str:
 
 @register.filter
 def milliseconds(seconds: float | None) -> str:
-    """``123 ms`` from seconds (empty for ``None``)."""
+    """Seconds as whole milliseconds, with the unit (empty for ``None``)."""
     if seconds is None:
         return ""
     return f"{float(seconds) * 1000:,.0f} ms"
@@ -33,7 +33,7 @@ def milliseconds(seconds: float | None) -> str:
 
 @register.filter
 def percent(rate: float | None) -> str:
-    """``99.5%`` from a fraction; ``-`` for ``None`` (nothing to count)."""
+    """A fraction as a percentage with one decimal; ``-`` for ``None`` (nothing to count)."""
     if rate is None:
         return "-"
     return f"{float(rate):.1%}"
