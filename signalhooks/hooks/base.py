@@ -18,7 +18,8 @@ from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperatio
 from django.db.models import Model
 
 from .. import registry
-from ..accept.route import accept, accept_awaited, route_for
+from ..accept.batch import accept, end_hook
+from ..accept.route import accept_awaited
 from ..engine.handoff import LoopWaiter
 from ..outcome.report import report_rejected
 from ..outcome.results import DeliveryResult
@@ -145,25 +146,27 @@ class SignalHook:
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
         # The sending frame (Signal.send's loop over receivers) marks the dispatch.
-        dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
-        if self._plain:  # default options: the dispatch's shared event, without _prepare
-            event = dispatch.default_event
-            if event is None:
-                try:
-                    event = dispatch.event(None)
-                except Exception as exc:  # never raise into save(): report and count instead
-                    self._reject(signal, kwargs, exc)
-                    return
-            delivery = Delivery(event, self.target, self)
-        else:
-            prepared = self._prepare(dispatch)
-            if prepared is None:
-                return
-            delivery = prepared
-        route = dispatch.route
-        if route is None:
-            route = dispatch.route = route_for(delivery.event)
-        accept(delivery, self.durable, route)
+        frame = sys._getframe(1)
+        dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
+        try:
+            delivery = self._delivery(dispatch)
+            if delivery is not None:
+                accept(delivery, self.durable, dispatch)
+        finally:  # the last hook of the dispatch writes its durable rows
+            end_hook(dispatch, self)
+
+    def _delivery(self, dispatch: Dispatch) -> Delivery | None:
+        if not self._plain:
+            return self._prepare(dispatch)
+        # Default options: the dispatch's shared event, without _prepare.
+        event = dispatch.default_event
+        if event is None:
+            try:
+                event = dispatch.event(None)
+            except Exception as exc:  # never raise into save(): report and count instead
+                self._reject(dispatch.signal, dispatch.kwargs, exc)
+                return None
+        return Delivery(event, self.target, self)
 
     # -- async receiver ----------------------------------------------------------
 

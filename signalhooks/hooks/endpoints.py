@@ -11,7 +11,8 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db.models import Model
 
-from ..accept.route import accept_all, accept_all_awaited, route_for
+from ..accept.batch import accept_all, end_hook
+from ..accept.route import accept_all_awaited
 from ..endpoints.index import Entry, Matches, OwnerKey, endpoint_index
 from ..endpoints.target import AllEndpoints, EndpointTarget
 from ..engine.handoff import LoopWaiter
@@ -139,24 +140,30 @@ class EndpointsHook(SignalHook):
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: no query per event (the endpoints are cached),
         and no snapshot when no endpoint matches."""
-        dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
+        frame = sys._getframe(1)
+        dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
+        try:
+            deliveries = self._deliveries(dispatch)
+            if deliveries:
+                accept_all(deliveries, self.durable, dispatch)
+        finally:  # the last hook of the dispatch writes its durable rows
+            end_hook(dispatch, self)
+
+    def _deliveries(self, dispatch: Dispatch) -> list[Delivery]:
         try:
             name = self._routing_name(dispatch)
         except Exception as exc:  # the event= callable failed
-            self._reject(signal, kwargs, exc)
-            return
+            self._reject(dispatch.signal, dispatch.kwargs, exc)
+            return []
         matches = endpoint_index.current().match(name)
         if not matches.entries:
             self._observe(dispatch)
-            return
+            return []
         planned = self._plan(dispatch, name, matches)
         if planned is None:
-            return
+            return []
         event, entries = planned
-        route = dispatch.route
-        if route is None:
-            route = dispatch.route = route_for(event)
-        accept_all([Delivery(event, entry.target, self) for entry in entries], self.durable, route)
+        return [Delivery(event, entry.target, self) for entry in entries]
 
     # -- async receiver --------------------------------------------------------------
 

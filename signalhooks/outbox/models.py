@@ -123,9 +123,7 @@ class DeliveryAttempt(models.Model):
     duration: models.FloatField[float, float] = models.FloatField(default=0.0)
     ok: models.BooleanField[bool, bool] = models.BooleanField(default=False)
     #: The HTTP status of the answer (``None``: no answer, see ``error``).
-    status: models.IntegerField[int | None, int | None] = models.IntegerField(
-        null=True, blank=True
-    )
+    status: models.IntegerField[int | None, int | None] = models.IntegerField(null=True, blank=True)
     #: A short kind of failure: ``"503"``, ``"timeout"``, an exception class...
     error_type: models.CharField[str, str] = models.CharField(
         max_length=100, blank=True, default=""

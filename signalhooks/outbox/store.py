@@ -26,7 +26,6 @@ from .codec import encode, hook_key
 from .models import OutboxDelivery
 
 __all__ = [
-    "CHANNEL",
     "SWEEP_DOUBLINGS",
     "ClaimedRow",
     "build_row",
@@ -35,9 +34,7 @@ __all__ = [
     "hand_out_overdue",
     "insert",
     "insert_many",
-    "listen_statement",
     "mark_dead",
-    "notify",
     "owner_id",
     "prune",
     "record",
@@ -236,28 +233,6 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
 
 #: A swept row waits for its task at most 2**SWEEP_DOUBLINGS leases before the next sweep.
 SWEEP_DOUBLINGS = 3
-
-
-#: The PostgreSQL channel that wakes ``signalhooks_worker`` when rows are committed.
-CHANNEL = "signalhooks_outbox"
-
-
-def notify(using: str) -> None:
-    """Tell the workers listening on database ``using`` that rows are due (PostgreSQL).
-
-    Inside a transaction the notification is delivered at its commit, and not at all
-    after a rollback; elsewhere at once. Other databases have no NOTIFY: their workers
-    poll.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}")
-
-
-def listen_statement() -> str:
-    """What a listening connection runs to hear :func:`notify` (PostgreSQL)."""
-    return f"LISTEN {CHANNEL}"
 
 
 def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:

@@ -34,6 +34,7 @@ from ..transports.pool import Clients
 from .codec import HookRegistry, rebuild_rows
 from .listen import listen
 from .store import claim, mark_dead, owner_id, record, renew
+from .wake import REFRESH, WakeGate, listening_workers
 
 __all__ = ["Worker"]
 
@@ -83,6 +84,9 @@ class Worker:
         self.once = once
         self.id = owner_id("worker")
         self.stats = {"claimed": 0, "delivered": 0, "retrying": 0, "dead": 0}
+        #: Notifications heard, and those this worker claimed for (see .wake).
+        self.wakes = {"notified": 0, "woken": 0}
+        self._gate = WakeGate(batch)
         self._registry = HookRegistry()
         self._in_hand: dict[int, WorkerDelivery] = {}  # claimed, until its outcome is written
         self._unsettled = 0  # in hand and not yet attempted (queued or sending)
@@ -106,7 +110,8 @@ class Worker:
             asyncio.create_task(self._record_loop()),
             asyncio.create_task(self._renew_loop()),
             # PostgreSQL: claim as soon as a web process commits rows (NOTIFY).
-            asyncio.create_task(listen(self.using, self._notified)),
+            asyncio.create_task(listen(self.using, self._notified, self._gate.joined)),
+            asyncio.create_task(self._watch_loop()),
         ]
         vendor = await self._call(lambda: connections[self.using].vendor)
         if vendor == "sqlite":
@@ -141,8 +146,13 @@ class Worker:
         self._stopping = True
         self._changed.set()
 
-    def _notified(self) -> None:
-        """Loop: a web process committed rows (PostgreSQL NOTIFY)."""
+    def _notified(self, payload: str) -> None:
+        """Loop: a web process committed rows (PostgreSQL NOTIFY), or we (re)connected."""
+        if payload:
+            self.wakes["notified"] += 1
+            if not self._gate.claims(payload):
+                return  # another worker's to claim
+            self.wakes["woken"] += 1
         self._told = True
         self._changed.set()
 
@@ -250,6 +260,16 @@ class Worker:
             else:
                 self.stats["retrying"] += 1
                 counters.hand_off()
+
+    async def _watch_loop(self) -> None:
+        """Keep this worker's view of the listening workers fresh (see :mod:`.wake`)."""
+        while True:
+            await asyncio.sleep(REFRESH)
+            if self._gate.stale():
+                try:
+                    self._gate.refresh(await self._call(listening_workers, self.using))
+                except Exception as exc:  # the last view serves; every worker polls anyway
+                    logger.warning("signalhooks worker: listing the workers failed: %s", exc)
 
     async def _renew_loop(self) -> None:
         while True:
