@@ -16,6 +16,7 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E010``      ``TASKS_BACKEND`` set, but no tasks framework (Django 5.2 alone)
 ``signalhooks.E011``      ``TASKS_BACKEND`` is not a usable alias of Django's ``TASKS`` setting
 ``signalhooks.E012``      that backend does not accept tasks on ``TASKS_QUEUE``
+``signalhooks.E013``      an ordered hook whose deliveries are not durable (``DURABLE`` off)
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
@@ -183,7 +184,7 @@ def check_tasks(
 def check_hooks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E005-E008 and W001 for every hook created in this process."""
+    """E005-E009, E013 and W001 for every hook created in this process."""
     from .hooks.options import check_url as _check_url
     from .registry import all_hooks
     from .targets.http import HTTPTarget
@@ -223,6 +224,18 @@ def check_hooks(
                     hint="The form is arn:aws:sns:<region>:<12-digit account>:<topic name>.",
                     obj=hook,
                     id="signalhooks.E007",
+                )
+            )
+    for hook in hooks:
+        if getattr(hook, "_order", None) is not None and not _is_durable(hook):
+            messages.append(
+                Error(
+                    f"{hook!r} is ordered, but its deliveries are not durable: "
+                    "SIGNALHOOKS['DURABLE'] is off and the hook says durable=None.",
+                    hint="Per-object order needs the outbox: give the hook durable=True, or "
+                    "set SIGNALHOOKS['DURABLE'] = True.",
+                    obj=hook,
+                    id="signalhooks.E013",
                 )
             )
     if not apps.is_installed("signalhooks"):

@@ -59,6 +59,7 @@ class EndpointForm(_ModelForm):
             "headers",
             "is_active",
             "rate_limit",
+            "ordered",
             "owner_type",
             "owner_id",
         )
@@ -115,7 +116,10 @@ class EndpointAdmin(_ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("url", "description", "event_types", "headers", "secret_display")}),
-        ("Delivery", {"fields": ("is_active", "rate_limit", "disabled_reason", "failing_since")}),
+        (
+            "Delivery",
+            {"fields": ("is_active", "rate_limit", "ordered", "disabled_reason", "failing_since")},
+        ),
         ("Owner", {"fields": ("owner_type", "owner_id")}),
         ("Attempts log", {"fields": ("success_24h", "recent", "created_at", "updated_at")}),
     )

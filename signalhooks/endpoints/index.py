@@ -224,6 +224,7 @@ class EndpointIndex:
             endpoint.previous_secret,
             expires.timestamp() if expires is not None else None,
             endpoint.rate_limit,
+            endpoint.ordered,
         )
         known = self._targets.get(endpoint.pk)
         target = known[1] if known is not None and known[0] == config else None

@@ -1,5 +1,5 @@
 """One endpoint's target: ``HTTPTarget``'s request, status classification and signing,
-with the endpoint's secret(s), headers, rate limit, SSRF rule and health.
+with the endpoint's secret(s), headers, rate limit, order, SSRF rule and health.
 
 Targets live in the endpoint index and are reused while an endpoint's configuration
 does not change, so its engine lane (concurrency cap, rate-limit bucket) stays the same.
@@ -40,6 +40,7 @@ class EndpointTarget(HTTPTarget):
         rate_limit: int | None,
         state: EndpointState,
         max_attempts: int | None = None,
+        ordered: bool = False,
     ) -> None:
         owner = f"Endpoint {endpoint_id}"
         super().__init__(
@@ -54,6 +55,8 @@ class EndpointTarget(HTTPTarget):
         self._rotating_until = previous_until
         self.endpoint_id = endpoint_id
         self.rate_limit = rate_limit
+        #: ``Endpoint.ordered``: each object's events one at a time (durable deliveries).
+        self.ordered = ordered
         self.state = state
         self.name = f"endpoint {endpoint_id} {self.name}"
 
@@ -77,6 +80,7 @@ class EndpointTarget(HTTPTarget):
             rate_limit=endpoint.rate_limit,
             state=state,
             max_attempts=max_attempts,
+            ordered=endpoint.ordered,
         )
 
     @property

@@ -28,6 +28,7 @@ from ..snapshot.events import Event
 from ..snapshot.payload import InstanceSerializer, PayloadOptions
 from ..targets.base import Delivery, Target, Waiter
 from .conditions import Conditions, Predicate
+from .ordering import ObjectOrder
 from .wiring import signal_name
 
 __all__ = ["EventName", "HookOptions", "SignalHook", "rendered_event"]
@@ -100,6 +101,8 @@ class SignalHook:
     #: (at-least-once, survives crashes; needs ``signalhooks_worker``). ``None``:
     #: follow ``SIGNALHOOKS["DURABLE"]``. See :mod:`signalhooks.outbox`.
     durable: bool | None = None
+    #: Per-object order (``HTTPSignalHook(ordered=True)``): finds each event's object.
+    _order: ObjectOrder | None = None
 
     def __init__(
         self,
@@ -131,7 +134,11 @@ class SignalHook:
         self.event_name = event
         #: No option that needs _prepare: the hook takes the dispatch's shared event.
         self._plain = not (
-            self._renders or self.conditions.active or event is not None or self._serialize
+            self._renders
+            or self.conditions.active
+            or event is not None
+            or self._serialize
+            or self._order is not None
         )
         # Signal.send_robust() logs failures through receiver.__qualname__, which
         # instances lack by default.
@@ -207,6 +214,7 @@ class SignalHook:
             event = dispatch.event(
                 None if self.event_name is None else self._name_for(kwargs), self._serialize
             )
+            order_key = None if self._order is None else self._order.key_for(kwargs, event.name)
             request = None
             if self._renders:
                 _rendering.current = (kwargs.get("instance"), event)
@@ -219,7 +227,9 @@ class SignalHook:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
             self._reject(dispatch.signal, kwargs, exc, waiter)
             return None
-        return Delivery(event, self.target, self, request, waiter)
+        delivery = Delivery(event, self.target, self, request, waiter)
+        delivery.order_key = order_key
+        return delivery
 
     def _reject(
         self, signal: Any, kwargs: Mapping[str, Any], exc: Exception, waiter: Waiter | None = None

@@ -22,6 +22,7 @@ from ..snapshot.events import Event, model_action, model_names
 from ..targets.base import Delivery, Waiter
 from .base import EventName, HookOptions, SignalHook
 from .options import check_callable, check_durable
+from .ordering import ObjectOrder
 
 __all__ = ["EndpointsHook", "Owner"]
 
@@ -49,9 +50,14 @@ class EndpointsHook(SignalHook):
         Write one outbox row per endpoint in the caller's transaction (one bulk insert
         per event), which the attempts log and replay read; ``False`` delivers in
         process only; ``None`` follows ``SIGNALHOOKS["DURABLE"]``.
+    ``order_key`` (default ``None``: the instance of a model signal)
+        For endpoints with ``ordered`` set: the signal argument naming the object whose
+        events reach the endpoint one at a time (see ``HTTPSignalHook``). Ordered
+        endpoints need durable delivery: with ``durable=False`` they are sent unordered.
 
     Timeouts and attempts come from the ``SIGNALHOOKS`` settings; each endpoint has its
-    own ``rate_limit``. ``async_receiver`` returns a list of results, one per endpoint.
+    own ``rate_limit`` (shared by every process for durable deliveries).
+    ``async_receiver`` returns a list of results, one per endpoint.
     """
 
     target: AllEndpoints
@@ -63,12 +69,19 @@ class EndpointsHook(SignalHook):
         owner: Owner | None = None,
         durable: bool | None = True,
         event: EventName | None = None,
+        order_key: str | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
         name = type(self).__name__
         if owner is not None:
             check_callable(name, "owner", owner, "taking the instance and returning its owner")
         self.durable = check_durable(name, durable)
+        #: The objects of events, for endpoints with ``ordered`` set (durable deliveries).
+        self._endpoint_order = (
+            None
+            if durable is False and order_key is None
+            else ObjectOrder(name, order_key, durable)
+        )
         from django.apps import apps
 
         if apps.apps_ready and not apps.is_installed("signalhooks"):
@@ -105,8 +118,9 @@ class EndpointsHook(SignalHook):
 
     def _plan(
         self, dispatch: Dispatch, name: str, matches: Matches, waiter: Waiter | None = None
-    ) -> tuple[Event, tuple[Entry, ...]] | None:
-        """The event and its endpoints, or ``None`` (condition false, nothing, rejected)."""
+    ) -> tuple[Event, tuple[Entry, ...], str | None] | None:
+        """The event, its endpoints and its object (for ordered endpoints), or ``None``
+        (condition false, nothing, rejected)."""
         kwargs = dispatch.kwargs
         try:
             conditions = self.conditions
@@ -120,12 +134,32 @@ class EndpointsHook(SignalHook):
                 if not entries:
                     return None
             event = dispatch.event(None if self.event_name is None else name, self._serialize)
+            order_key = None
+            order = self._endpoint_order
+            if order is not None and any(entry.target.ordered for entry in entries):
+                order_key = order.key_for(kwargs, event.name)
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver retries in a thread
             self._reject(dispatch.signal, kwargs, exc, waiter)
             return None
-        return event, entries
+        return event, entries, order_key
+
+    def _build(
+        self,
+        event: Event,
+        entries: tuple[Entry, ...],
+        order_key: str | None,
+        waiters: list[LoopWaiter] | None = None,
+    ) -> list[Delivery]:
+        deliveries = []
+        for n, entry in enumerate(entries):
+            waiter = None if waiters is None else waiters[n]
+            delivery = Delivery(event, entry.target, self, None, waiter)
+            if entry.target.ordered:
+                delivery.order_key = order_key
+            deliveries.append(delivery)
+        return deliveries
 
     def _observe(self, dispatch: Dispatch) -> None:
         """Nothing to deliver: still keep ``when_changed``'s previous values current."""
@@ -160,10 +194,7 @@ class EndpointsHook(SignalHook):
             self._observe(dispatch)
             return []
         planned = self._plan(dispatch, name, matches)
-        if planned is None:
-            return []
-        event, entries = planned
-        return [Delivery(event, entry.target, self) for entry in entries]
+        return [] if planned is None else self._build(*planned)
 
     # -- async receiver --------------------------------------------------------------
 
@@ -193,13 +224,8 @@ class EndpointsHook(SignalHook):
             planned = await sync_to_async(self._plan)(dispatch, name, matches)
         if planned is None:
             return [rejected.future.result()] if rejected.future.done() else []
-        event, entries = planned
-        waiters = [LoopWaiter() for _ in entries]
-        deliveries = [
-            Delivery(event, entry.target, self, None, waiter)
-            for entry, waiter in zip(entries, waiters, strict=True)
-        ]
-        await accept_all_awaited(deliveries, self.durable)
+        waiters = [LoopWaiter() for _ in planned[1]]
+        await accept_all_awaited(self._build(*planned, waiters), self.durable)
         return list(await asyncio.gather(*(waiter.future for waiter in waiters)))
 
     # -- the outbox worker -----------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from ..validation import check_headers, check_url
+from .ordering import ObjectOrder
 
 __all__ = [
     "check_callable",
@@ -21,6 +22,7 @@ __all__ = [
     "check_limits",
     "check_number",
     "check_optional_str",
+    "check_order",
     "check_url",
     "overrides",
 ]
@@ -102,3 +104,16 @@ def check_limits(owner: str, timeout: Any, max_attempts: Any, max_in_flight: Any
     for name, value in (("max_attempts", max_attempts), ("max_in_flight", max_in_flight)):
         if value is not None:
             check_number(owner, name, value, integer=True, minimum=1)
+
+
+def check_order(
+    owner: str, ordered: object, order_key: object, durable: bool | None
+) -> ObjectOrder | None:
+    """``ordered=`` / ``order_key=`` of a hook: its :class:`ObjectOrder`, or ``None``."""
+    if not isinstance(ordered, bool):
+        raise ImproperlyConfigured(f"{owner}: ordered must be True or False, not {ordered!r}")
+    if not ordered:
+        if order_key is not None:
+            raise ImproperlyConfigured(f"{owner}: order_key= applies to ordered=True only")
+        return None
+    return ObjectOrder(owner, order_key, durable)

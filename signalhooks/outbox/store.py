@@ -24,6 +24,7 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from .codec import encode, hook_key
 from .models import OutboxDelivery
+from .ordering import heads_only, sequence_key
 
 __all__ = [
     "SWEEP_DOUBLINGS",
@@ -38,6 +39,7 @@ __all__ = [
     "owner_id",
     "prune",
     "record",
+    "release",
     "renew",
     "requeue",
 ]
@@ -73,6 +75,7 @@ def build_row(
         payload=encode(event, delivery.request) if payload is None else payload,
         created_at=now,
         endpoint_id=getattr(delivery.target, "endpoint_id", None),
+        order_key=sequence_key(delivery),
     )
     if lease is not None:
         row.lease_until = row.next_attempt_at = now + timedelta(seconds=lease)
@@ -163,9 +166,9 @@ def _lock_due(
     rows: QuerySet[OutboxDelivery], now: datetime, batch: int, fields: tuple[str, ...]
 ) -> list[Any]:
     """``fields`` of up to ``batch`` due pending rows, oldest first, locked (``FOR UPDATE
-    SKIP LOCKED``) until the caller's transaction ends."""
+    SKIP LOCKED``) until the caller's transaction ends; of ordered rows, heads only."""
     return list(
-        rows.select_for_update(skip_locked=True)
+        heads_only(rows.select_for_update(skip_locked=True))
         .filter(status=PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list(*fields)[:batch]
@@ -180,7 +183,8 @@ def claim_rows(
     A row is taken only while it is pending, not leased by anyone, and has exactly the
     attempts the task was enqueued for: a task that runs twice, or late after a retry
     was scheduled, finds nothing to do (``SKIP LOCKED`` also skips a row another
-    process is claiming at this very moment).
+    process is claiming at this very moment). An ordered row is taken only as the head
+    of its key; the task that finishes the head enqueues the next.
     """
     expected = dict(items)
     if not expected:
@@ -191,7 +195,7 @@ def claim_rows(
     with transaction.atomic(using=using):
         found = [
             row
-            for row in rows.select_for_update(skip_locked=True)
+            for row in heads_only(rows.select_for_update(skip_locked=True))
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
             .filter(pk__in=list(expected), status=PENDING)
             .values_list("id", "hook_key", "target", "payload", "attempts", "endpoint_id")
@@ -295,6 +299,22 @@ def record(
             fields = ["status", "attempts", "next_attempt_at", "lease_until"]
             mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
     return decisions
+
+
+def release(using: str, locked_by: str, items: Iterable[tuple[int, datetime]]) -> None:
+    """Give claimed rows back, each due again at its time; no attempt is counted.
+
+    For rows a rate limit does not let go now (:mod:`.limits`): they leave the claimer's
+    hands instead of keeping other rows waiting.
+    """
+    rows = [
+        OutboxDelivery(id=row_id, next_attempt_at=when, lease_until=None, locked_by="")
+        for row_id, when in items
+    ]
+    if rows:
+        OutboxDelivery.objects.using(using).filter(locked_by=locked_by, status=PENDING).bulk_update(
+            rows, ["next_attempt_at", "lease_until", "locked_by"], batch_size=500
+        )
 
 
 def mark_dead(using: str, locked_by: str, items: Iterable[tuple[int, str]]) -> None:

@@ -16,6 +16,12 @@ The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
    where the backend can defer tasks; elsewhere the row is left to the schedule, which
    ``signalhooks_worker --sweep`` (or a plain ``signalhooks_worker``) keeps.
 
+Rows of a rate-limited target go only with a grant of the limit shared by every
+process (:mod:`.limits`); the others are released at once and enqueued again for when
+the limit lets them go (or left to the sweep). An ordered row is claimed only as the
+head of its object's rows (:mod:`.ordering`); the task that finishes a head enqueues
+the next one.
+
 The row, not the task, is the truth: a task that is never enqueued (a process that
 died after commit, a broker that is down) or that the broker loses leaves a pending
 row that becomes overdue after ``DURABLE_LEASE`` seconds, and the sweep enqueues it
@@ -35,7 +41,7 @@ import importlib
 import inspect
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -50,6 +56,8 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from .codec import HookRegistry, rebuild_rows
 from .inline import inline_owner
+from .limits import admit
+from .ordering import successors
 from .store import claim_rows, mark_dead, record
 
 __all__ = [
@@ -187,6 +195,8 @@ class _Batch:
             delivery.done()
         for row_id, attempts, when in retries:
             enqueue(self.using, [(row_id, attempts)], run_after=when)
+        finished = [d.row_id for (d, _), x in zip(made, decisions, strict=True) if x.final]
+        _enqueue_successors(self.using, finished)
         return counts
 
 
@@ -195,6 +205,11 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
     items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
     claimed = claim_rows(using, inline_owner(), items, _limit())
     rebuilt, bad = rebuild_rows(_registry, claimed, "task")
+    can_defer = _can_defer()
+    # A deferred row waits for its task one lease past its time, as a retry does.
+    rebuilt, deferred = admit(using, inline_owner(), rebuilt, grace=_limit() if can_defer else 0)
+    for row, when in deferred if can_defer else ():
+        enqueue(using, [(row.id, row.attempts)], run_after=datetime.fromtimestamp(when, UTC))
     deliveries: list[TaskDelivery] = []
     for row, (hook, target, event, request) in rebuilt:
         delivery = TaskDelivery(event, target, hook, request)
@@ -205,11 +220,25 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
         deliveries.append(delivery)
     if bad:
         mark_dead(using, inline_owner(), bad)
+        _enqueue_successors(using, [row_id for row_id, _ in bad])
     engine = get_engine()
     for delivery in deliveries:
         if not engine.accept(delivery):  # a full queue (counted, logged): the lease brings
             delivery.attempt.cancel()  # the row back
     return _Batch(using, deliveries, len(bad))
+
+
+def _enqueue_successors(using: str, finished: list[int]) -> None:
+    """The ordered rows that wait behind rows just delivered or dead: enqueued now."""
+    try:
+        following = successors(using, finished)
+    except Exception as exc:  # the sweep finds them once they are overdue
+        logger.error(
+            "signalhooks: finding the rows after %d finished rows failed: %s", len(finished), exc
+        )
+        return
+    if following:
+        enqueue(using, following)
 
 
 def _can_defer() -> bool:

@@ -21,21 +21,29 @@ within the last second) may claim when it need not, or a notification may be cla
 by nobody; its rows then wait for the next claim of any worker (the next
 notification, or a poll: ``--poll``). A notification without a row count (sent by an
 older release) is claimed by every worker.
+
+A worker also wakes itself when rows that a rate limit deferred come due again
+(:class:`Alarm`): they are spread one interval apart, and a poll would find them in
+bunches that the limit would defer again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import connections
 
 __all__ = [
+    "ALARMS_MAX",
     "CHANNEL",
     "LOCK_CLASS",
     "REFRESH",
+    "Alarm",
     "WakeGate",
     "listen_statements",
     "listening_workers",
@@ -125,3 +133,43 @@ class WakeGate:
         rank, size = view
         share = min(size, max(1, -(-int(rows) // self.batch)))
         return (rank - int(draw)) % size < share
+
+
+#: Most due times an :class:`Alarm` keeps (the poll finds rows beyond them).
+ALARMS_MAX = 10_000
+
+
+class Alarm:
+    """Calls ``ring()`` on ``loop`` at each time added (epoch seconds), one timer at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, ring: Callable[[], None]) -> None:
+        self._loop = loop
+        self._ring = ring
+        self._times: list[float] = []  # a heap
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, times: Sequence[float]) -> None:
+        if not times:
+            return
+        for when in times[:ALARMS_MAX]:
+            heapq.heappush(self._times, when)
+        del self._times[ALARMS_MAX:]  # a heap's prefix is still a heap
+        self._arm()
+
+    def _arm(self) -> None:
+        now = time.time()
+        due = False
+        while self._times and self._times[0] <= now:
+            heapq.heappop(self._times)
+            due = True
+        if due:
+            self._loop.call_soon(self._ring)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._times:
+            self._timer = self._loop.call_later(self._times[0] - now, self._rang)
+
+    def _rang(self) -> None:
+        self._timer = None
+        self._arm()

@@ -32,9 +32,10 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
 from .codec import HookRegistry, rebuild_rows
+from .limits import admit
 from .listen import listen
 from .store import claim, mark_dead, owner_id, record, renew
-from .wake import REFRESH, WakeGate, listening_workers
+from .wake import REFRESH, Alarm, WakeGate, listening_workers
 
 __all__ = ["Worker"]
 
@@ -83,7 +84,7 @@ class Worker:
         self.poll = poll
         self.once = once
         self.id = owner_id("worker")
-        self.stats = {"claimed": 0, "delivered": 0, "retrying": 0, "dead": 0}
+        self.stats = {"claimed": 0, "delivered": 0, "retrying": 0, "dead": 0, "deferred": 0}
         #: Notifications heard, and those this worker claimed for (see .wake).
         self.wakes = {"notified": 0, "woken": 0}
         self._gate = WakeGate(batch)
@@ -103,6 +104,7 @@ class Worker:
     async def run(self) -> dict[str, int]:
         """Work until :meth:`stop` (SIGTERM/SIGINT in the main thread); returns counts."""
         self._loop = asyncio.get_running_loop()
+        self._alarm = Alarm(self._loop, self._changed.set)
         self._db = ThreadPoolExecutor(1, thread_name_prefix="signalhooks-worker-db")
         self._lanes = Lanes(Clients(), max_in_flight=self.concurrency)
         handled = self._install_signal_handlers()
@@ -182,12 +184,13 @@ class Worker:
                 continue
             self._told = False
             try:
-                claimed, deliveries = await self._call(self._claim, min(room, self.batch))
+                claimed, deliveries, deferred = await self._call(self._claim, min(room, self.batch))
             except Exception as exc:  # database down: keep the process, try again later
                 logger.error("signalhooks worker: claiming failed: %s", exc)
                 await self._call(self._close_connection)
                 await self._pause(self.poll)
                 continue
+            self._alarm.add(deferred)
             self._unsettled += len(deliveries)
             for delivery in deliveries:
                 self._in_hand[delivery.row_id] = delivery
@@ -203,11 +206,14 @@ class Worker:
         """DB thread: drop a connection that failed; the next query reconnects."""
         connections[self.using].close()
 
-    def _claim(self, size: int) -> tuple[int, list[WorkerDelivery]]:
-        """DB thread: claim, decode, bury rows that cannot be sent; ``(claimed, sendable)``."""
+    def _claim(self, size: int) -> tuple[int, list[WorkerDelivery], list[float]]:
+        """DB thread: claim, decode, bury rows that cannot be sent, defer what a rate limit
+        holds back; ``(claimed, sendable, when the deferred rows are due)``."""
         rows = claim(self.using, self.id, size, self.lease)
         self.stats["claimed"] += len(rows)
         rebuilt, bad = rebuild_rows(self._registry, rows, "worker")
+        rebuilt, deferred = admit(self.using, self.id, rebuilt)
+        self.stats["deferred"] += len(deferred)
         good: list[WorkerDelivery] = []
         for row, (hook, target, event, request) in rebuilt:
             delivery = WorkerDelivery(event, target, hook, request)
@@ -218,7 +224,7 @@ class Worker:
         if bad:
             mark_dead(self.using, self.id, bad)
             self.stats["dead"] += len(bad)
-        return len(rows), good
+        return len(rows), good, [when for _, when in deferred]
 
     # -- outcomes ------------------------------------------------------------------
 
