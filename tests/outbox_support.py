@@ -75,13 +75,15 @@ class FastSink:
 
     ``delay`` > 0 answers ``ok``/``fail`` that many seconds late (``answered_late`` counts).
     ``fail_first_every`` = n > 0: in ``ok`` mode, the first attempt of every n-th new
-    event is answered 503. ``times`` holds each request's arrival (``time.monotonic()``).
+    event is answered 503; every attempt of the events in ``fail_ids`` too. ``times``
+    holds each request's arrival (``time.monotonic()``).
     """
 
     def __init__(self) -> None:
         self.mode = "ok"
         self.delay = 0.0  # seconds before a (delayed) answer is written
         self.fail_first_every = 0
+        self.fail_ids: set[str] = set()
         self.times: list[float] = []
         self.answered_late = 0
         self.bodies: list[bytes] = []
@@ -117,6 +119,8 @@ class FastSink:
             self.times.append(time.monotonic())
             self._cond.notify_all()
             if new and self.fail_first_every and len(self._seen) % self.fail_first_every == 0:
+                return UNAVAILABLE
+            if event_id in self.fail_ids:
                 return UNAVAILABLE
         return {"ok": OK, "fail": UNAVAILABLE}.get(self.mode, b"")
 

@@ -7,6 +7,7 @@ claimed again) cannot overwrite the newer owner's outcome.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -97,8 +98,8 @@ def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
     for ever) and would end the per-dispatch snapshot memo of the model being saved.
     """
     connection = connections[using]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _insert_autocommit(rows, using)
+    if connection.vendor == "postgresql":
+        _insert_values(rows, using)
         return
     OutboxDelivery.objects.using(using).bulk_create(rows)
     for row in rows:
@@ -111,24 +112,41 @@ def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
             )
 
 
-def _insert_autocommit(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """One ``INSERT ... RETURNING`` statement, which PostgreSQL commits by itself.
+def _insert_values(rows: Sequence[OutboxDelivery], using: str) -> None:
+    """PostgreSQL: one ``INSERT ... SELECT ... FROM json_populate_recordset(...) RETURNING
+    id``, in the caller's transaction, or committed by itself in autocommit.
 
-    ``bulk_create`` would wrap it in ``transaction.atomic()``: in autocommit that adds a
-    ``BEGIN`` and a ``COMMIT`` round trip to every durable hook call, for one statement
-    that is atomic anyway. ``QuerySet._insert`` is what ``bulk_create`` and
-    ``Model.save()`` run inside; it sends no model signals either.
+    Not ``bulk_create``: in autocommit it wraps the statement in a transaction of its
+    own (a ``BEGIN`` and a ``COMMIT`` round trip more, for one statement that is atomic
+    anyway), and the way Django passes many rows (``UNNEST`` of one array per column)
+    has psycopg's client-side binding quote every array in Python, character by
+    character; a ``VALUES`` list instead costs psycopg a parse of one placeholder per
+    column and row. The rows travel as one JSON parameter (``json.dumps``, in C), and
+    come back in their order.
     """
+    connection = connections[using]
     meta = OutboxDelivery._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    queryset: Any = OutboxDelivery.objects.using(using)  # django-stubs omit _insert
-    returned = queryset._insert(
-        list(rows), fields=fields, returning_fields=meta.db_returning_fields, using=using
+    fields = [(str(f.column), f.attname) for f in meta.concrete_fields if f is not meta.pk]
+    quote = connection.ops.quote_name
+    table, columns = quote(meta.db_table), ", ".join(quote(column) for column, _ in fields)
+    pk = quote(str(meta.pk.column) if meta.pk is not None else "id")
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) RETURNING {pk}"
     )
-    for row, values in zip(rows, returned, strict=True):
-        row.pk = values[0]
+    # build_row fills every field with a str, an int, an aware datetime or None.
+    records = [{column: _json_value(getattr(row, name)) for column, name in fields} for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(records, ensure_ascii=False, separators=(",", ":"))])
+        returned = cursor.fetchall()
+    for row, (pk,) in zip(rows, returned, strict=True):
+        row.pk = pk
         row._state.adding = False
         row._state.db = using
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True, slots=True)
