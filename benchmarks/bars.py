@@ -156,6 +156,15 @@ ENDPOINTS_CALLER = Gate("Endpoints caller p50, 10 of 1,000 vs 10 hooks", "<= 1.5
 ENDPOINTS_FANOUT = Gate("Endpoints fan-out to 1,000 vs raw aiohttp", ">= 0.60x", 0.6, 0.45, True)
 
 
+#: One write per dispatch (PostgreSQL): a save with 10 durable hooks (sent first in
+#: process) against a plain save in the same process. Smoke: 3.0x, a regression guard
+#: (one write per hook measured 12.5x).
+DISPATCH_SAVE = Gate("Durable save p50, 10 hooks vs plain save", "<= 2.0x", 2.0, 3.0, False)
+#: The example shop in worker-only mode at 5 orders/s, 20 hooks, against the shop
+#: without hooks (view p50). Smoke: 3.0x, a regression guard (measured 11.5x before).
+DISPATCH_SHOP = Gate("Shop view p50, worker-only, 20 hooks vs none", "<= 1.5x", 1.5, 3.0, False)
+
+
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out: list[BarResult] = []
     raw, sh = "throughput/raw_aiohttp", "throughput/signalhooks"
@@ -211,6 +220,7 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out.append(_memory(runs, smoke))
     out.extend(_otel(runs, smoke))
     out.extend(_endpoints(runs, smoke))
+    out.extend(_dispatch(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
     speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
@@ -253,7 +263,27 @@ def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
     return out
 
 
+def _dispatch(runs: Runs, smoke: bool) -> list[BarResult]:
+    key = "dispatch/save"
+    plain, inline = median_of(runs, key, "plain_p50_us"), median_of(runs, key, "inline_p50_us")
+    fleet = median_of(runs, key, "fleet_p50_us")
+    text = (
+        f"{_fmt(inline, '.0f')} us vs {_fmt(plain, '.0f')} us plain save "
+        f"({_fmt(fleet, '.0f')} us with the rows left to the workers)"
+    )
+    ratio = median_of(runs, key, "ratio_p50")
+    out = [judge(DISPATCH_SAVE, ratio, text, first_error(runs, key), smoke)]
+    key = "dispatch/shop"
+    base, hooked = median_of(runs, key, "baseline_p50_ms"), median_of(runs, key, "hooked_p50_ms")
+    text = f"{_fmt(hooked, '.2f')} ms vs {_fmt(base, '.2f')} ms without hooks (5 orders/s)"
+    ratio = median_of(runs, key, "ratio_p50")
+    out.append(judge(DISPATCH_SHOP, ratio, text, first_error(runs, key), smoke))
+    return out
+
+
 _PHASES = (
+    ("Durable save", "dispatch"),
+    ("Shop view", "dispatch"),
     ("Endpoints", "endpoints"),
     ("Peer: 0.1.1 sequential", "throughput"),
     ("Peer: 0.1.1 caller", "caller"),

@@ -236,7 +236,7 @@ def stop_worker(proc: subprocess.Popen[str], timeout: float = 20) -> str:
 def make_rows(hook: Any, count: int, using: str, *, due_in: float = 0.0) -> list[str]:
     """Insert ``count`` due outbox rows for ``hook`` in bulk; returns their event ids."""
     from signalhooks.outbox.models import OutboxDelivery
-    from signalhooks.outbox.store import build_row
+    from signalhooks.outbox.rows import build_row
     from signalhooks.snapshot.events import custom_event
     from signalhooks.targets.base import Delivery
 

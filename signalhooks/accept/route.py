@@ -86,7 +86,9 @@ def store(deliveries: Sequence[Delivery], route: Route) -> Sequence[Delivery]:
     mode = route.durable_mode
     # An enqueued task has a lease's time to claim its row before the sweep takes it.
     after = float(conf.get("DURABLE_LEASE")) if mode is TASKS else 0.0
-    stored = write_rows(deliveries, inline=mode is INLINE, after=after)
+    # In autocommit the INSERT can wake the workers itself: one round trip, not two.
+    wake = route.on_commit is None and mode is not TASKS
+    stored = write_rows(deliveries, inline=mode is INLINE, after=after, wake=wake)
     if stored.handed:
         hand_over(stored.handed, mode is TASKS, route.on_commit is not None)
     return stored.first

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import InvalidStateError
 from dataclasses import replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.utils import timezone
@@ -30,9 +30,6 @@ from ..engine.retry import Decision, first_delay
 from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
-
-if TYPE_CHECKING:
-    from .models import OutboxDelivery
 
 __all__ = [
     "DurableDelivery",
@@ -77,7 +74,7 @@ def write_row(delivery: Delivery) -> DurableDelivery | None:
 
 
 def write_rows(
-    deliveries: Sequence[Delivery], *, inline: bool = True, after: float = 0.0
+    deliveries: Sequence[Delivery], *, inline: bool = True, after: float = 0.0, wake: bool = False
 ) -> Stored:
     """Insert the rows of ``deliveries`` in the current transaction: one INSERT per database.
 
@@ -86,30 +83,35 @@ def write_rows(
     delays the first attempt or the engine's queue is full (rows are then left to the
     workers instead of being dropped). The other rows are due now, or after ``after``
     seconds (the time an enqueued task has to claim its row before the sweep takes it).
+    ``wake`` (autocommit): the INSERT itself also notifies the workers of the rows left
+    to them, where it can (PostgreSQL); those rows are not in ``handed`` then.
     The deliveries of one event (an ``EndpointsHook``'s) share its encoded payload.
     Raises what the database raises: a durable event that cannot be stored must fail
     the transaction rather than commit without it.
     """
+    from .rows import insert_rows
+
     delay = first_delay()
     due = delay == 0
     inline = inline and due and counters.pending + len(deliveries) <= get_engine().max_queue
     lease = float(conf.get("DURABLE_LEASE"))
     leases = [lease if inline and not fleet_only(d) else None for d in deliveries]
-    by_alias = _insert(deliveries, leases, delay=after if due else delay)
     first: list[DurableDelivery] = []
     handed: list[tuple[str, int]] = []
     left: list[Delivery] = []
-    for using, rows in by_alias.items():
-        for delivery, row, leased in rows:
+    for using, rows in _build(deliveries, leases, delay=after if due else delay).items():
+        waiting = sum(1 for _, _, leased in rows if not leased) if due and wake else 0
+        ids, woken = insert_rows([fields for _, fields, _ in rows], using, wake=waiting)
+        for (delivery, _, leased), row_id in zip(rows, ids, strict=True):
             if not leased:
                 left.append(delivery)
-                if due:
-                    handed.append((using, row.pk))
+                if due and not woken:
+                    handed.append((using, row_id))
                 continue
             durable = DurableDelivery(
                 delivery.event, delivery.target, delivery.owner, delivery.request, delivery.waiter
             )
-            durable.row_id = row.pk
+            durable.row_id = row_id
             durable.using = using
             first.append(durable)
     _note_left_to_workers(left)
@@ -126,31 +128,29 @@ def fleet_only(delivery: Delivery) -> bool:
     return delivery.order_key is not None or bool(getattr(delivery.target, "rate_limit", None))
 
 
-def _insert(
+def _build(
     deliveries: Sequence[Delivery], leases: Sequence[float | None], *, delay: float
-) -> dict[str, list[tuple[Delivery, OutboxDelivery, bool]]]:
-    """Build and insert the rows of ``deliveries``, grouped by database alias.
-
-    ``leases``: per delivery, the lease this process takes on its row, or ``None``.
-    """
+) -> dict[str, list[tuple[Delivery, dict[str, Any], bool]]]:
+    """The fields of the rows of ``deliveries``, grouped by database alias, each with
+    whether this process leases it (``leases``: per delivery, the lease, or ``None``)."""
     from .codec import encode
-    from .store import build_row, insert_many
+    from .rows import row_fields
 
     now = timezone.now()
     owner = inline_owner()
     payloads: dict[int, str] = {}
-    by_alias: dict[str, list[tuple[Delivery, OutboxDelivery, bool]]] = {}
+    by_alias: dict[str, list[tuple[Delivery, dict[str, Any], bool]]] = {}
     for delivery, lease in zip(deliveries, leases, strict=True):
         payload = None
         if delivery.request is None:  # rendered from the event alone: encode it once
             payload = payloads.get(id(delivery.event))
             if payload is None:
                 payload = payloads[id(delivery.event)] = encode(delivery.event, None)
-        row = build_row(delivery, now, lease=lease, locked_by=owner, delay=delay, payload=payload)
+        fields = row_fields(
+            delivery, now, lease=lease, locked_by=owner, delay=delay, payload=payload
+        )
         rows = by_alias.setdefault(delivery.event.using or DEFAULT_DB_ALIAS, [])
-        rows.append((delivery, row, lease is not None))
-    for using, rows in by_alias.items():
-        insert_many([row for _, row, _ in rows], using)
+        rows.append((delivery, fields, lease is not None))
     return by_alias
 
 

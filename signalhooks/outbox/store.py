@@ -7,7 +7,6 @@ claimed again) cannot overwrite the newer owner's outcome.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import uuid
@@ -16,16 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..engine.retry import Decision, decide
 from ..outcome.results import Attempt
-from ..targets.base import Delivery
-from .codec import encode, hook_key
 from .models import OutboxDelivery
-from .ordering import heads_only, sequence_key
+from .ordering import heads_only
+from .rows import build_row
 
 __all__ = [
     "SWEEP_DOUBLINGS",
@@ -34,8 +32,6 @@ __all__ = [
     "claim",
     "claim_rows",
     "hand_out_overdue",
-    "insert",
-    "insert_many",
     "mark_dead",
     "owner_id",
     "prune",
@@ -52,101 +48,6 @@ PENDING, DELIVERED, DEAD = OutboxDelivery.PENDING, OutboxDelivery.DELIVERED, Out
 def owner_id(kind: str) -> str:
     """``kind:host:pid:random`` — who holds a lease, shown in the admin."""
     return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
-
-
-def build_row(
-    delivery: Delivery,
-    now: datetime,
-    *,
-    lease: float | None,
-    locked_by: str,
-    delay: float,
-    payload: str | None = None,
-) -> OutboxDelivery:
-    """An unsaved row for ``delivery``; ``lease`` set = the in-process engine tries it first.
-
-    ``payload``: the encoded event when the caller has it already (one event, many rows).
-    """
-    event = delivery.event
-    row = OutboxDelivery(
-        event_id=event.id,
-        event_name=event.name[:255],
-        hook_key=hook_key(delivery.owner),
-        target=delivery.target.name[:255],
-        payload=encode(event, delivery.request) if payload is None else payload,
-        created_at=now,
-        endpoint_id=getattr(delivery.target, "endpoint_id", None),
-        order_key=sequence_key(delivery),
-    )
-    if lease is not None:
-        row.lease_until = row.next_attempt_at = now + timedelta(seconds=lease)
-        row.locked_by = locked_by
-    else:
-        row.next_attempt_at = now + timedelta(seconds=delay)
-    return row
-
-
-def insert(row: OutboxDelivery, using: str) -> None:
-    """INSERT one row (see :func:`insert_many`)."""
-    insert_many([row], using)
-
-
-def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """One INSERT for ``rows``, without ``Model.save()``: no pre_save/post_save for them.
-
-    Signals would reach hooks connected to every model (an outbox row per outbox row,
-    for ever) and would end the per-dispatch snapshot memo of the model being saved.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        _insert_values(rows, using)
-        return
-    OutboxDelivery.objects.using(using).bulk_create(rows)
-    for row in rows:
-        if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
-            row.pk = (
-                OutboxDelivery.objects.using(using)
-                .filter(event_id=row.event_id, hook_key=row.hook_key, endpoint_id=row.endpoint_id)
-                .values_list("pk", flat=True)
-                .last()
-            )
-
-
-def _insert_values(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """PostgreSQL: one ``INSERT ... SELECT ... FROM json_populate_recordset(...) RETURNING
-    id``, in the caller's transaction, or committed by itself in autocommit.
-
-    Not ``bulk_create``: in autocommit it wraps the statement in a transaction of its
-    own (a ``BEGIN`` and a ``COMMIT`` round trip more, for one statement that is atomic
-    anyway), and the way Django passes many rows (``UNNEST`` of one array per column)
-    has psycopg's client-side binding quote every array in Python, character by
-    character; a ``VALUES`` list instead costs psycopg a parse of one placeholder per
-    column and row. The rows travel as one JSON parameter (``json.dumps``, in C), and
-    come back in their order.
-    """
-    connection = connections[using]
-    meta = OutboxDelivery._meta
-    fields = [(str(f.column), f.attname) for f in meta.concrete_fields if f is not meta.pk]
-    quote = connection.ops.quote_name
-    table, columns = quote(meta.db_table), ", ".join(quote(column) for column, _ in fields)
-    pk = quote(str(meta.pk.column) if meta.pk is not None else "id")
-    sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {columns} "
-        f"FROM json_populate_recordset(NULL::{table}, %s::json) RETURNING {pk}"
-    )
-    # build_row fills every field with a str, an int, an aware datetime or None.
-    records = [{column: _json_value(getattr(row, name)) for column, name in fields} for row in rows]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(records, ensure_ascii=False, separators=(",", ":"))])
-        returned = cursor.fetchall()
-    for row, (pk,) in zip(rows, returned, strict=True):
-        row.pk = pk
-        row._state.adding = False
-        row._state.db = using
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True, slots=True)

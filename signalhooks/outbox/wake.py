@@ -42,11 +42,13 @@ __all__ = [
     "ALARMS_MAX",
     "CHANNEL",
     "LOCK_CLASS",
+    "NOTIFY",
     "REFRESH",
     "Alarm",
     "WakeGate",
     "listen_statements",
     "listening_workers",
+    "notification",
     "notify",
 ]
 
@@ -60,6 +62,15 @@ LOCK_CLASS = 0x53484B31
 REFRESH = 1.0
 
 
+#: The statement that notifies, with the parameters of :func:`notification`.
+NOTIFY = "SELECT pg_notify(%s, %s)"
+
+
+def notification(rows: int) -> tuple[str, str]:
+    """The channel and payload telling the workers that ``rows`` rows are due."""
+    return CHANNEL, f"{max(int(rows), 1)}:{random.getrandbits(30)}"
+
+
 def notify(using: str, rows: int) -> None:
     """Tell the workers listening on database ``using`` that ``rows`` rows are due.
 
@@ -70,7 +81,7 @@ def notify(using: str, rows: int) -> None:
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}, '{max(int(rows), 1)}:{random.getrandbits(30)}'")
+            cursor.execute(NOTIFY, list(notification(rows)))
 
 
 def listen_statements() -> list[str]:

@@ -60,6 +60,7 @@ class Dispatch:
     __slots__ = (
         "_data",
         "_extra",
+        "_named",
         "default_event",
         "frame",
         "id",
@@ -107,6 +108,7 @@ class Dispatch:
         self.rows: HeldRows | None = None
         self._data: Any = _UNSET
         self._extra: Any = _UNSET
+        self._named: dict[str, Event] | None = None  # the default event under other names
 
     def event(self, name: str | None, serialize: Callable[[Model], str] | None = None) -> Event:
         """The event for a hook naming it ``name`` (``None``: the default name).
@@ -120,6 +122,16 @@ class Dispatch:
             event = self._model_event(instance, InstanceJSON(serialize(instance)))
         else:
             event = self.default_event or self._default()
+            if name is not None and name != event.name:
+                # One object per name: the outbox encodes each event object once, and
+                # the hooks that name the event alike share it.
+                named = self._named
+                if named is None:
+                    named = self._named = {}
+                renamed = named.get(name)
+                if renamed is None:
+                    renamed = named[name] = replace(event, name=name)
+                return renamed
         if name is not None and name != event.name:
             event = replace(event, name=name)  # same id, same snapshot
         return event

@@ -51,3 +51,26 @@ def test_endpoint_bars_pair_each_repetition_and_skip_other_phases():
     assert round(fanout.ratio, 3) == 0.667 and not fanout.gate_failed
     runs["endpoints/raw_fanout"] = [{"rate": 5000.0}]
     assert evaluate(runs, smoke=True)[2].gate_failed  # 0.4x: below the 0.45x smoke gate
+
+
+def test_dispatch_bars_gate_the_durable_save_and_the_worker_only_shop():
+    from benchmarks.bars import evaluate
+
+    runs = {
+        "dispatch/save": [{"plain_p50_us": 1200.0, "inline_p50_us": 2100.0, "ratio_p50": 1.75}],
+        "dispatch/shop": [{"baseline_p50_ms": 4.7, "hooked_p50_ms": 6.1, "ratio_p50": 1.3}],
+    }
+    save, shop = evaluate(runs, smoke=True)
+    assert (save.status, save.gate_failed, shop.status, shop.gate_failed) == (
+        "PASS",
+        False,
+        "PASS",
+        False,
+    )
+    assert "2100 us vs 1200 us plain save" in save.measured
+    # One write per hook (12.5x, 11.5x before): both fail the smoke gates.
+    runs["dispatch/save"][0]["ratio_p50"] = 12.5
+    runs["dispatch/shop"][0]["ratio_p50"] = 11.5
+    assert [r.gate_failed for r in evaluate(runs, smoke=True)] == [True, True]
+    runs["dispatch/shop"] = [{"error": "exit 1: no PostgreSQL"}]
+    assert evaluate(runs, smoke=True)[1].status == "ERROR"
