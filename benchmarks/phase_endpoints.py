@@ -11,7 +11,8 @@ back against the same sink):
 * ``durable``: PostgreSQL; ``Item.objects.create()`` inside ``transaction.atomic()``
   with a durable ``EndpointsHook`` (one bulk insert of ``--matching`` outbox rows)
   against the same plain save with no receivers, and with ``--matching`` durable
-  ``HTTPSignalHook``s (one insert each), measured in the same process;
+  ``HTTPSignalHook``s (one insert for the 10 rows of the dispatch), measured in the same
+  process;
 * ``fanout``: one event to ``--endpoints`` endpoints, all matching: deliveries per
   second from ``post_save.send()`` until the sink has counted every request;
 * ``raw_fanout``: ``asyncio.gather`` of the same number of posts on one aiohttp session
