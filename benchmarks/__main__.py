@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "endpoints",
         "endpoints_fanout",
         "otel",
-        "dispatch",
+        "shop",
     ]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)

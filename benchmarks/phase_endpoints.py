@@ -103,9 +103,26 @@ def caller(mode: str, sink_url: str, events: int, total: int, matching: int, int
     }
 
 
+def timed_saves(count: int, interval: float) -> list[int]:
+    """``count`` times ``Item.objects.create()`` in ``atomic()``: each one's nanoseconds."""
+    from django.db import transaction
+
+    from benchmarks.benchapp.models import Item
+
+    text = (common._LOREM * 20)[: common.BODY_CHARS]
+    samples = []
+    for n in range(count):
+        t0 = time.perf_counter_ns()
+        with transaction.atomic():
+            Item.objects.create(name=f"item-{n}", body=text)
+        samples.append(time.perf_counter_ns() - t0)
+        time.sleep(interval)
+    return samples
+
+
 def durable(sink_url: str, events: int, total: int, matching: int, interval: float):
     _setup(pg=True)
-    from django.db import connection, transaction
+    from django.db import connection
     from django.db.models.signals import post_save
 
     import signalhooks
@@ -115,17 +132,9 @@ def durable(sink_url: str, events: int, total: int, matching: int, interval: flo
 
     _endpoints(sink_url, total, matching)
     Item.objects.all().delete()
-    text = (common._LOREM * 20)[: common.BODY_CHARS]
 
     def saves(count: int) -> list[int]:
-        samples = []
-        for n in range(count):
-            t0 = time.perf_counter_ns()
-            with transaction.atomic():
-                Item.objects.create(name=f"item-{n}", body=text)
-            samples.append(time.perf_counter_ns() - t0)
-            time.sleep(interval)
-        return samples
+        return timed_saves(count, interval)
 
     saves(20)  # warm the connection and the table
     plain = saves(events)

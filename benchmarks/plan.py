@@ -46,12 +46,11 @@ class Sizes:
     caller_calls: int
     sns_events: int
     memory_events: int
-    durable_saves: int  # dispatch: saves per side (plain, 10 durable hooks x 2 modes)
-    shop_orders: tuple[int, int]  # dispatch: the shop's orders per shop, in so many blocks
+    shop_orders: tuple[int, int]  # shop: orders per shop, in so many alternating blocks
 
 
-FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000, 300, (300, 6))
-SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000, 150, (50, 2))
+FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000, (300, 6))
+SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000, (50, 2))
 TARGETS = (10, 50, 100)
 
 
@@ -168,26 +167,18 @@ def build(smoke: bool) -> list[Group]:
             "sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000, once=True
         )
         groups.append(Group("sns_retry", ["sns", "--fail-fraction", "0.05"], [retry]))
-    # One write per dispatch (PostgreSQL): a save with 10 durable hooks against a plain
-    # save, and the example shop in worker-only mode against the shop without hooks.
+    # The example shop in worker-only mode against the shop without hooks (PostgreSQL).
     orders, blocks = s.shop_orders
-    groups.append(
-        Group(
-            "dispatch",
-            ["http", "--delay", "0.05"],
-            [
-                _step("dispatch/save", "phase_dispatch", "save", "--events", s.durable_saves),
-                _step(
-                    "dispatch/shop",
-                    "phase_dispatch",
-                    "shop",
-                    *("--events", orders, "--blocks", blocks, "--warmup", 10 if smoke else 20),
-                    library=True,
-                    timeout=900.0,
-                ),
-            ],
-        )
+    shop = _step(
+        "shop/worker_only",
+        "phase_shop",
+        "worker_only",
+        *("--events", orders, "--blocks", blocks, "--warmup", 10 if smoke else 20),
+        library=True,
+        once=True,
+        timeout=900.0,
     )
+    groups.append(Group("shop", ["http"], [shop]))
     memory = _step(
         "memory/signalhooks",
         "phase_memory",

@@ -66,20 +66,9 @@ def row_fields(
     return fields
 
 
-def build_row(
-    delivery: Delivery,
-    now: datetime,
-    *,
-    lease: float | None,
-    locked_by: str,
-    delay: float,
-    payload: str | None = None,
-) -> OutboxDelivery:
-    """An unsaved row for ``delivery`` (see :func:`row_fields`)."""
-    fields = row_fields(
-        delivery, now, lease=lease, locked_by=locked_by, delay=delay, payload=payload
-    )
-    return OutboxDelivery(**fields)
+def build_row(delivery: Delivery, now: datetime, **options: Any) -> OutboxDelivery:
+    """An unsaved row for ``delivery``; ``options`` as for :func:`row_fields`."""
+    return OutboxDelivery(**row_fields(delivery, now, **options))
 
 
 def insert_rows(

@@ -16,11 +16,9 @@ The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
    where the backend can defer tasks; elsewhere the row is left to the schedule, which
    ``signalhooks_worker --sweep`` (or a plain ``signalhooks_worker``) keeps.
 
-Rows of a rate-limited target go only with a grant of the limit shared by every
-process (:mod:`.limits`); the others are released at once and enqueued again for when
-the limit lets them go (or left to the sweep). An ordered row is claimed only as the
-head of its object's rows (:mod:`.ordering`); the task that finishes a head enqueues
-the next one.
+Rate-limited rows go with a grant of the shared limit (:mod:`.limits`), the others are
+enqueued again for when it lets them go. An ordered row is claimed only as the head of
+its object's rows (:mod:`.ordering`); the task that finishes a head enqueues the next.
 
 The row, not the task, is the truth: a task that is never enqueued (a process that
 died after commit, a broker that is down) or that the broker loses leaves a pending
@@ -196,7 +194,7 @@ class _Batch:
         for row_id, attempts, when in retries:
             enqueue(self.using, [(row_id, attempts)], run_after=when)
         finished = [d.row_id for (d, _), x in zip(made, decisions, strict=True) if x.final]
-        _enqueue_successors(self.using, finished)
+        enqueue(self.using, successors(self.using, finished))  # the next of ordered rows
         return counts
 
 
@@ -220,25 +218,12 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
         deliveries.append(delivery)
     if bad:
         mark_dead(using, inline_owner(), bad)
-        _enqueue_successors(using, [row_id for row_id, _ in bad])
+        enqueue(using, successors(using, [row_id for row_id, _ in bad]))
     engine = get_engine()
     for delivery in deliveries:
         if not engine.accept(delivery):  # a full queue (counted, logged): the lease brings
             delivery.attempt.cancel()  # the row back
     return _Batch(using, deliveries, len(bad))
-
-
-def _enqueue_successors(using: str, finished: list[int]) -> None:
-    """The ordered rows that wait behind rows just delivered or dead: enqueued now."""
-    try:
-        following = successors(using, finished)
-    except Exception as exc:  # the sweep finds them once they are overdue
-        logger.error(
-            "signalhooks: finding the rows after %d finished rows failed: %s", len(finished), exc
-        )
-        return
-    if following:
-        enqueue(using, following)
 
 
 def _can_defer() -> bool:
@@ -256,10 +241,12 @@ def enqueue(
 ) -> int:
     """Enqueue tasks for ``(row id, attempts)`` pairs, :data:`CHUNK` rows per task.
 
-    Returns how many rows were handed to the backend. A failure is logged, never
+    Returns how many rows were handed to the backend (none for no pairs). A failure is logged, never
     raised: the rows stay pending and the sweep enqueues them once they are overdue.
     """
     handed = 0
+    if not items:
+        return 0
     try:
         task = _task_for(run_after)
         for start in range(0, len(items), CHUNK):

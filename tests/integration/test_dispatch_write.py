@@ -51,6 +51,15 @@ def boom_on(name: str) -> Any:
     return receiver
 
 
+@pytest.fixture
+def raising_between(connect: Any) -> None:
+    """Two hooks, a receiver of the project's own raising for the pizza "a", a hook."""
+    for n in range(2):
+        connect(post_save, hook(n), Pizza)
+    connect(post_save, boom_on("a"), Pizza)
+    connect(post_save, hook(2), Pizza)
+
+
 def outbox_inserts(queries: CaptureQueriesContext) -> int:
     return sum(
         1
@@ -104,11 +113,8 @@ def test_a_hook_called_directly_writes_its_row_at_once(connect):
     assert targets() == ["POST http://127.0.0.1:9/hook0"]
 
 
-def test_autocommit_the_hook_before_a_raising_receiver_has_written_its_rows(connect):
-    for n in range(2):
-        connect(post_save, hook(n), Pizza)
-    connect(post_save, boom_on("a"), Pizza)
-    connect(post_save, hook(2), Pizza)
+@pytest.mark.usefixtures("raising_between")
+def test_autocommit_the_hook_before_a_raising_receiver_has_written_its_rows():
     with pytest.raises(Boom):
         Pizza.objects.create(name="a")
     assert targets() == ["POST http://127.0.0.1:9/hook0", "POST http://127.0.0.1:9/hook1"]
@@ -120,11 +126,8 @@ def test_autocommit_the_hook_before_a_raising_receiver_has_written_its_rows(conn
     assert len(targets()) == 3
 
 
-def test_atomic_rows_held_across_a_raising_receiver_go_in_with_the_next_dispatch(connect, caplog):
-    for n in range(2):
-        connect(post_save, hook(n), Pizza)
-    connect(post_save, boom_on("a"), Pizza)
-    connect(post_save, hook(2), Pizza)
+@pytest.mark.usefixtures("raising_between")
+def test_atomic_rows_held_across_a_raising_receiver_go_in_with_the_next_dispatch(caplog):
     with transaction.atomic():
         with pytest.raises(Boom):
             Pizza.objects.create(name="a")
@@ -137,11 +140,8 @@ def test_atomic_rows_held_across_a_raising_receiver_go_in_with_the_next_dispatch
     assert "ended the dispatch" not in caplog.text
 
 
-def test_atomic_rows_held_across_a_raising_receiver_are_written_after_the_commit(connect, caplog):
-    for n in range(2):
-        connect(post_save, hook(n), Pizza)
-    connect(post_save, boom_on("a"), Pizza)
-    connect(post_save, hook(2), Pizza)
+@pytest.mark.usefixtures("raising_between")
+def test_atomic_rows_held_across_a_raising_receiver_are_written_after_the_commit(caplog):
     with (
         caplog.at_level(logging.ERROR, logger="signalhooks"),
         transaction.atomic(),
@@ -152,11 +152,8 @@ def test_atomic_rows_held_across_a_raising_receiver_are_written_after_the_commit
     assert "ended the dispatch of testapp.Pizza:created before its last hook" in caplog.text
 
 
-def test_atomic_rows_of_a_rolled_back_savepoint_are_never_written(connect, caplog):
-    for n in range(2):
-        connect(post_save, hook(n), Pizza)
-    connect(post_save, boom_on("a"), Pizza)
-    connect(post_save, hook(2), Pizza)
+@pytest.mark.usefixtures("raising_between")
+def test_atomic_rows_of_a_rolled_back_savepoint_are_never_written(caplog):
     with transaction.atomic():
         with pytest.raises(Boom), transaction.atomic():
             Pizza.objects.create(name="a")
