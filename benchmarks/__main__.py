@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "otel",
         "portal",
         "attempts",
+        "shop",
     ]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)

@@ -206,6 +206,15 @@ PORTAL = Gate("Portal endpoint list p50, 100 endpoints", "<= 100 ms", 100.0, 300
 ENDPOINTS_FANOUT = Gate("Endpoints fan-out to 1,000 vs raw aiohttp", ">= 0.60x", 0.6, 0.45, True)
 
 
+#: One write per dispatch (PostgreSQL): a save with 10 durable hooks (sent first in
+#: process) against a plain save in the same process (the endpoints phase's durable
+#: step). Smoke: 3.0x, a regression guard (one write per hook measured 12.5x).
+DURABLE_SAVE = Gate("Durable save p50, 10 hooks vs plain save", "<= 2.0x", 2.0, 3.0, False)
+#: The example shop in worker-only mode at 5 orders/s, 20 hooks, against the shop
+#: without hooks (view p50). Smoke: 3.0x, a regression guard (measured 11.5x before).
+SHOP = Gate("Shop view p50, worker-only, 20 hooks vs none", "<= 1.5x", 1.5, 3.0, False)
+
+
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out: list[BarResult] = []
     raw, sh = "throughput/raw_aiohttp", "throughput/signalhooks"
@@ -265,6 +274,8 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     if "portal/list" in runs:
         out.append(_portal(runs, smoke))
     out.extend(_attempts(runs, smoke))
+    if "shop/worker_only" in runs:
+        out.append(_shop(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
     speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
@@ -312,7 +323,7 @@ def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
         ratio = paired(runs, mine, hooks, _cost_ratio)
         out.append(judge(ENDPOINTS_CALLER, ratio, text, err, smoke))
     if "endpoints/durable" in runs:
-        out.append(_durable_save(runs))
+        out.extend(_durable_save(runs, smoke))
     mine, raw = "endpoints/fanout", "endpoints/raw_fanout"
     if mine in runs or raw in runs:
         err = first_error(runs, mine, raw)
@@ -322,21 +333,27 @@ def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
     return out
 
 
-def _durable_save(runs: Runs) -> BarResult:
+def _durable_save(runs: Runs, smoke: bool) -> list[BarResult]:
     key, name = "endpoints/durable", "Endpoints durable save p50 vs plain save"
     why = next((run["skipped"] for run in runs[key] if "skipped" in run), None)
     if why is not None:  # no PostgreSQL
-        return skipped(name, "(info)", why)
+        return [skipped(name, "(info)", why), skipped(DURABLE_SAVE.name, DURABLE_SAVE.bar, why)]
     ratio = median_of(runs, key, "ratio_p50")
     if ratio is None:
-        return info(name, None, first_error(runs, key) or "no data")
+        error = first_error(runs, key) or "no data"
+        return [info(name, None, error), judge(DURABLE_SAVE, None, error, error, smoke)]
     plain, durable = median_of(runs, key, "plain_p50_us"), median_of(runs, key, "durable_p50_us")
     hooks = median_of(runs, key, "hooks_p50_us")
     text = (
         f"{_fmt(durable, '.0f')} us vs {_fmt(plain, '.0f')} us plain save, "
         f"{_fmt(hooks, '.0f')} us with 10 durable hooks (PostgreSQL)"
     )
-    return info(name, ratio, text)
+    key_ratio = paired(runs, key, key, lambda a, _: float(a["hooks_p50_us"] / a["plain_p50_us"]))
+    gated = f"{_fmt(hooks, '.0f')} us vs {_fmt(plain, '.0f')} us plain save (PostgreSQL)"
+    return [
+        info(name, ratio, text),
+        judge(DURABLE_SAVE, key_ratio, gated, first_error(runs, key), smoke),
+    ]
 
 
 def _attempts(runs: Runs, smoke: bool) -> list[BarResult]:
@@ -355,8 +372,17 @@ def _attempts(runs: Runs, smoke: bool) -> list[BarResult]:
     return results
 
 
+def _shop(runs: Runs, smoke: bool) -> BarResult:
+    key = "shop/worker_only"
+    base, hooked = median_of(runs, key, "baseline_p50_ms"), median_of(runs, key, "hooked_p50_ms")
+    text = f"{_fmt(hooked, '.2f')} ms vs {_fmt(base, '.2f')} ms without hooks (5 orders/s)"
+    return judge(SHOP, median_of(runs, key, "ratio_p50"), text, first_error(runs, key), smoke)
+
+
 _PHASES = (
     ("Attempts log", "attempts"),
+    ("Durable save", "endpoints"),
+    ("Shop view", "shop"),
     ("Endpoints", "endpoints"),
     ("Portal", "portal"),
     ("Peer: 0.1.1 sequential", "throughput"),

@@ -48,10 +48,11 @@ class Sizes:
     memory_events: int
     attempts_events: int  # durable rows drained by the outbox worker, per drain
     attempts_rounds: int  # drains each way (recording attempts, and not), alternating
+    shop_orders: tuple[int, int]  # shop: orders per shop, in so many alternating blocks
 
 
-FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000, 10_000, 3)
-SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000, 2000, 2)
+FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000, 10_000, 3, (300, 6))
+SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000, 2000, 2, (50, 2))
 TARGETS = (10, 50, 100)
 
 
@@ -191,6 +192,18 @@ def build(smoke: bool) -> list[Group]:
     drains = ("--events", s.attempts_events, "--rounds", s.attempts_rounds)
     attempts = _step("attempts/paired", "phase_attempts", "paired", *drains, library=True)
     groups.append(Group("attempts", ["http"], [attempts]))
+    # The example shop in worker-only mode against the shop without hooks (PostgreSQL).
+    orders, blocks = s.shop_orders
+    shop = _step(
+        "shop/worker_only",
+        "phase_shop",
+        "worker_only",
+        *("--events", orders, "--blocks", blocks, "--warmup", 10 if smoke else 20),
+        library=True,
+        once=True,
+        timeout=900.0,
+    )
+    groups.append(Group("shop", ["http"], [shop]))
     memory = _step(
         "memory/signalhooks",
         "phase_memory",

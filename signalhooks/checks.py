@@ -19,6 +19,7 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E013``      a declared event type clashes with a generated one
 ``signalhooks.E014``      ``previous_attributes=True`` on a hook of a signal without an instance
 ``signalhooks.E015``      ``PORTAL_OWNER`` cannot be imported, or is not callable
+``signalhooks.E016``      an ordered hook whose deliveries are not durable (``DURABLE`` off)
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
@@ -216,7 +217,7 @@ def check_tasks(
 def check_hooks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E005-E009 and W001 for every hook created in this process."""
+    """E005-E009, E016 and W001 for every hook created in this process."""
     from .hooks.options import check_url as _check_url
     from .registry import all_hooks
     from .targets.http import HTTPTarget
@@ -256,6 +257,18 @@ def check_hooks(
                     hint="The form is arn:aws:sns:<region>:<12-digit account>:<topic name>.",
                     obj=hook,
                     id="signalhooks.E007",
+                )
+            )
+    for hook in hooks:
+        if getattr(hook, "_order", None) is not None and not _is_durable(hook):
+            messages.append(
+                Error(
+                    f"{hook!r} is ordered, but its deliveries are not durable: "
+                    "SIGNALHOOKS['DURABLE'] is off and the hook says durable=None.",
+                    hint="Per-object order needs the outbox: give the hook durable=True, or "
+                    "set SIGNALHOOKS['DURABLE'] = True.",
+                    obj=hook,
+                    id="signalhooks.E016",
                 )
             )
     if not apps.is_installed("signalhooks"):

@@ -58,6 +58,7 @@ class EndpointForm(_ModelForm):
             "rate_limit",
             "timeout",
             "max_attempts",
+            "ordered",
             "owner_type",
             "owner_id",
         )
@@ -111,6 +112,7 @@ class EndpointAdmin(EndpointActions):
                     "payload_format",
                     "is_active",
                     "rate_limit",
+                    "ordered",
                     "disabled_reason",
                     "failing_since",
                 )

@@ -233,6 +233,7 @@ class EndpointIndex:
             endpoint.rate_limit,
             (endpoint.timeout, endpoint.max_attempts),
             endpoint.payload_format,
+            endpoint.ordered,
         )
         known = self._targets.get(endpoint.pk)
         target = known[1] if known is not None and known[0] == config else None

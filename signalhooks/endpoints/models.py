@@ -217,7 +217,12 @@ class Endpoint(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Deliveries per second, per process; empty: unlimited.",
+        help_text="Deliveries per second, all processes together; empty: unlimited.",
+    )
+    ordered: models.BooleanField[bool, bool] = models.BooleanField(
+        default=False,
+        help_text="Deliver the events of one object one at a time, in the order their "
+        "transactions committed (durable deliveries: a durable EndpointsHook, the default).",
     )
     timeout: models.FloatField[float | None, float | None] = models.FloatField(
         null=True,

@@ -1,5 +1,6 @@
 """One endpoint's target: ``HTTPTarget``'s request, status classification and signing,
-with the endpoint's secret(s), headers, rate limit, timeout, attempts, SSRF rule and health.
+with the endpoint's secret(s), headers, rate limit, order, timeout, attempts, SSRF rule and
+health.
 
 Targets live in the endpoint index and are reused while an endpoint's configuration
 does not change, so its engine lane (concurrency cap, rate-limit bucket) stays the same.
@@ -52,6 +53,7 @@ class EndpointTarget(HTTPTarget):
         timeout: float | None = None,
         max_attempts: int | None = None,
         format: str = "event",
+        ordered: bool = False,
     ) -> None:
         owner = f"Endpoint {endpoint_id}"
         super().__init__(
@@ -68,6 +70,8 @@ class EndpointTarget(HTTPTarget):
         self._rotating_until = previous_until
         self.endpoint_id = endpoint_id
         self.rate_limit = rate_limit
+        #: ``Endpoint.ordered``: each object's events one at a time (durable deliveries).
+        self.ordered = ordered
         self.state = state
         self.name = f"endpoint {endpoint_id} {self.name}"
 
@@ -101,6 +105,7 @@ class EndpointTarget(HTTPTarget):
             timeout=endpoint.timeout,
             max_attempts=max_attempts if max_attempts is not None else endpoint.max_attempts,
             format=body_format,
+            ordered=endpoint.ordered,
         )
 
     @property

@@ -18,7 +18,8 @@ from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperatio
 from django.db.models import Model
 
 from .. import registry
-from ..accept.route import accept, accept_awaited, route_for
+from ..accept.batch import accept, end_hook
+from ..accept.route import accept_awaited
 from ..engine.handoff import LoopWaiter
 from ..outcome.report import report_rejected
 from ..outcome.results import DeliveryResult
@@ -28,6 +29,7 @@ from ..snapshot.payload import InstanceSerializer, PayloadOptions
 from ..targets.base import Delivery, Target, Waiter
 from ..telemetry.tracing import error_type
 from .conditions import Conditions, Predicate
+from .ordering import ObjectOrder
 from .previous import PreviousAttributes, check_previous
 from .wiring import signal_name
 
@@ -101,6 +103,8 @@ class SignalHook:
     #: (at-least-once, survives crashes; needs ``signalhooks_worker``). ``None``:
     #: follow ``SIGNALHOOKS["DURABLE"]``. See :mod:`signalhooks.outbox`.
     durable: bool | None = None
+    #: Per-object order (``HTTPSignalHook(ordered=True)``): finds each event's object.
+    _order: ObjectOrder | None = None
 
     def __init__(
         self,
@@ -142,6 +146,7 @@ class SignalHook:
             or event is not None
             or self._serialize
             or self._previous
+            or self._order is not None
         )
         # Signal.send_robust() logs failures through receiver.__qualname__, which
         # instances lack by default.
@@ -155,25 +160,27 @@ class SignalHook:
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
+        # The sending frame (Signal.send's loop over receivers) marks the dispatch.
+        frame = sys._getframe(1)
         dispatch = None
         try:
-            # The sending frame (Signal.send's loop over receivers) marks the dispatch.
-            dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
-            if self._plain:  # default options: the dispatch's shared event, without _prepare
-                event = dispatch.default_event or dispatch.event(None)
-                delivery = Delivery(event, self.target, self)
-            else:
-                prepared = self._prepare(dispatch)
-                if prepared is None:
-                    return
-                delivery = prepared
-            route = dispatch.route
-            if route is None:
-                route = dispatch.route = route_for(delivery.event)
-        except Exception as exc:  # never raise into save(): report and count instead
-            self._reject(exc, signal, kwargs, dispatch)
-            return
-        accept(delivery, self.durable, route)
+            try:
+                dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
+                delivery = self._delivery(dispatch)
+                if delivery is not None:
+                    accept(delivery, self.durable, dispatch)
+            except Exception as exc:  # never raise into save(): report and count instead
+                self._reject(exc, signal, kwargs, dispatch)
+        finally:  # the last hook of the dispatch writes its durable rows (errors propagate)
+            if dispatch is not None:
+                end_hook(dispatch, self)
+
+    def _delivery(self, dispatch: Dispatch) -> Delivery | None:
+        if not self._plain:
+            return self._prepare(dispatch)
+        # Default options: the dispatch's shared event, without _prepare.
+        event = dispatch.default_event or dispatch.event(None)
+        return Delivery(event, self.target, self)
 
     # -- async receiver ----------------------------------------------------------
 
@@ -226,6 +233,7 @@ class SignalHook:
             if changed:
                 assert previous is not None
                 event = previous.attach(event, dispatch, changed)
+            order_key = None if self._order is None else self._order.key_for(kwargs, event.name)
             request = None
             if self._renders:
                 _rendering.current = (kwargs.get("instance"), event)
@@ -238,7 +246,9 @@ class SignalHook:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
             self._reject(exc, dispatch.signal, kwargs, dispatch, waiter)
             return None
-        return Delivery(event, self.target, self, request, waiter)
+        delivery = Delivery(event, self.target, self, request, waiter)
+        delivery.order_key = order_key
+        return delivery
 
     def _reject(
         self,

@@ -20,7 +20,9 @@ from .options import (
     check_durable,
     check_headers,
     check_limits,
+    check_number,
     check_optional_str,
+    check_order,
     check_url,
     overrides,
 )
@@ -70,6 +72,15 @@ class HTTPSignalHook(SignalHook):
     ``headers``, ``timeout``, ``max_attempts``, ``max_in_flight``, ``http_client``
         Extra request headers; per-hook overrides of the ``SIGNALHOOKS`` settings; an
         ``httpx.AsyncClient`` (or a factory) to send with instead of the built-in pool.
+    ``rate_limit`` (default ``None``: unlimited)
+        Deliveries per second (a number > 0). Durable deliveries hold it for every
+        process that sends together (a limit shared in the outbox's database, with a
+        burst of a tenth of a second's worth); non-durable ones per process.
+    ``ordered`` (default ``False``) and ``order_key``
+        ``True``: the events of one object (model and primary key) reach the URL one at
+        a time, in the order their transactions committed; a failing one holds back the
+        later ones of its object only. Durable hooks only. ``order_key="order_id"`` names
+        the signal argument that says which object an event belongs to (custom signals).
 
     Redirects are never followed (a 3xx is a failed delivery, not retried); at most
     ``SIGNALHOOKS["RESPONSE_BODY_LIMIT"]`` bytes of a response are read;
@@ -97,6 +108,9 @@ class HTTPSignalHook(SignalHook):
         format: str = "event",
         source: str | None = None,
         previous_attributes: bool = False,
+        rate_limit: float | None = None,
+        ordered: bool = False,
+        order_key: str | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
         owner = type(self).__name__
@@ -112,6 +126,7 @@ class HTTPSignalHook(SignalHook):
                 f"carries them; format={format!r} has no place for them"
             )
         self.durable = check_durable(owner, durable)
+        self._order = check_order(owner, ordered, order_key, self.durable)
         check_url(owner, request_url)
         method = request_method.upper() if isinstance(request_method, str) else ""
         if method not in ("POST", "PUT", "PATCH"):
@@ -145,6 +160,9 @@ class HTTPSignalHook(SignalHook):
             max_attempts=max_attempts,
             max_in_flight=max_in_flight,
         )
+        if rate_limit is not None:  # set only when given: it enters the hook's stored key
+            check_number(owner, "rate_limit", rate_limit, positive=True)
+            self.target.rate_limit = float(rate_limit)
         self._renders = overrides(
             self, HTTPSignalHook, "get_request_payload", "get_request_url_headers"
         ) or overrides(self, HTTPSignalHook, "get_request_url_params")

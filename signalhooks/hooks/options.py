@@ -11,6 +11,7 @@ import re
 from django.core.exceptions import ImproperlyConfigured
 
 from ..validation import check_headers, check_limits, check_number, check_url
+from .ordering import ObjectOrder
 
 __all__ = [
     "check_callable",
@@ -19,6 +20,7 @@ __all__ = [
     "check_limits",
     "check_number",
     "check_optional_str",
+    "check_order",
     "check_url",
     "overrides",
 ]
@@ -67,3 +69,16 @@ def check_durable(owner: str, durable: object) -> bool | None:
                 "the outbox table belongs to that app"
             )
     return durable
+
+
+def check_order(
+    owner: str, ordered: object, order_key: object, durable: bool | None
+) -> ObjectOrder | None:
+    """``ordered=`` / ``order_key=`` of a hook: its :class:`ObjectOrder`, or ``None``."""
+    if not isinstance(ordered, bool):
+        raise ImproperlyConfigured(f"{owner}: ordered must be True or False, not {ordered!r}")
+    if not ordered:
+        if order_key is not None:
+            raise ImproperlyConfigured(f"{owner}: order_key= applies to ordered=True only")
+        return None
+    return ObjectOrder(owner, order_key, durable)

@@ -80,7 +80,7 @@ def drop_trigger(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("signalhooks", "0003_attempts_payload_format"),
+        ("signalhooks", "0004_fleet_control"),
     ]
 
     operations = [

@@ -174,7 +174,7 @@ class OutboxDeliveryAdmin(_ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "target", "event_name")
-    search_fields = ("=event_id", "event_name", "target", "=endpoint_id")
+    search_fields = ("=event_id", "event_name", "target", "=endpoint_id", "=order_key")
     date_hierarchy = "created_at"
     ordering = ("-id",)
     actions = ("retry_selected", "retry_dead_for_target")
@@ -185,6 +185,7 @@ class OutboxDeliveryAdmin(_ModelAdmin):
         "target",
         "endpoint_id",
         "hook_key",
+        "order_key",
         "status",
         "attempts",
         "last_status",

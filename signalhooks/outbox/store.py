@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -30,28 +30,24 @@ from .attempts import (
     delete_deliveries,
     write_attempts,
 )
-from .codec import encode, hook_key
 from .models import OutboxDelivery
+from .ordering import heads_only
+from .rows import build_row
 
 __all__ = [
-    "CHANNEL",
     "SWEEP_DOUBLINGS",
     "AttemptMade",
     "ClaimedRow",
-    "body_format",
     "build_row",
     "claim",
     "claim_rows",
     "hand_out_overdue",
-    "insert",
-    "insert_many",
-    "listen_statement",
     "mark_dead",
-    "notify",
     "outcome",
     "owner_id",
     "prune",
     "record",
+    "release",
     "renew",
     "requeue",
 ]
@@ -63,91 +59,6 @@ PENDING, DELIVERED, DEAD = OutboxDelivery.PENDING, OutboxDelivery.DELIVERED, Out
 def owner_id(kind: str) -> str:
     """``kind:host:pid:random`` — who holds a lease, shown in the admin."""
     return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
-
-
-def body_format(delivery: Delivery) -> str | None:
-    """The format of the body ``delivery``'s target sends (``None``: not an HTTP target)."""
-    fmt = getattr(delivery.target, "format", None)
-    return fmt if isinstance(fmt, str) else None
-
-
-def build_row(
-    delivery: Delivery,
-    now: datetime,
-    *,
-    lease: float | None,
-    locked_by: str,
-    delay: float,
-    payload: str | None = None,
-) -> OutboxDelivery:
-    """An unsaved row for ``delivery``; ``lease`` set = the in-process engine tries it first.
-
-    ``payload``: the encoded event when the caller has it already (one event, many rows).
-    """
-    event = delivery.event
-    row = OutboxDelivery(
-        event_id=event.id,
-        event_name=event.name[:255],
-        hook_key=hook_key(delivery.owner),
-        target=delivery.target.name[:255],
-        payload=encode(event, delivery.request, body_format(delivery))
-        if payload is None
-        else payload,
-        created_at=now,
-        endpoint_id=getattr(delivery.target, "endpoint_id", None),
-    )
-    if lease is not None:
-        row.lease_until = row.next_attempt_at = now + timedelta(seconds=lease)
-        row.locked_by = locked_by
-    else:
-        row.next_attempt_at = now + timedelta(seconds=delay)
-    return row
-
-
-def insert(row: OutboxDelivery, using: str) -> None:
-    """INSERT one row (see :func:`insert_many`)."""
-    insert_many([row], using)
-
-
-def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """One INSERT for ``rows``, without ``Model.save()``: no pre_save/post_save for them.
-
-    Signals would reach hooks connected to every model (an outbox row per outbox row,
-    for ever) and would end the per-dispatch snapshot memo of the model being saved.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _insert_autocommit(rows, using)
-        return
-    OutboxDelivery.objects.using(using).bulk_create(rows)
-    for row in rows:
-        if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
-            row.pk = (
-                OutboxDelivery.objects.using(using)
-                .filter(event_id=row.event_id, hook_key=row.hook_key, endpoint_id=row.endpoint_id)
-                .values_list("pk", flat=True)
-                .last()
-            )
-
-
-def _insert_autocommit(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """One ``INSERT ... RETURNING`` statement, which PostgreSQL commits by itself.
-
-    ``bulk_create`` would wrap it in ``transaction.atomic()``: in autocommit that adds a
-    ``BEGIN`` and a ``COMMIT`` round trip to every durable hook call, for one statement
-    that is atomic anyway. ``QuerySet._insert`` is what ``bulk_create`` and
-    ``Model.save()`` run inside; it sends no model signals either.
-    """
-    meta = OutboxDelivery._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    queryset: Any = OutboxDelivery.objects.using(using)  # django-stubs omit _insert
-    returned = queryset._insert(
-        list(rows), fields=fields, returning_fields=meta.db_returning_fields, using=using
-    )
-    for row, values in zip(rows, returned, strict=True):
-        row.pk = values[0]
-        row._state.adding = False
-        row._state.db = using
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +96,9 @@ def _lock_due(
     rows: QuerySet[OutboxDelivery], now: datetime, batch: int, fields: tuple[str, ...]
 ) -> list[Any]:
     """``fields`` of up to ``batch`` due pending rows, oldest first, locked (``FOR UPDATE
-    SKIP LOCKED``) until the caller's transaction ends."""
+    SKIP LOCKED``) until the caller's transaction ends; of ordered rows, heads only."""
     return list(
-        rows.select_for_update(skip_locked=True)
+        heads_only(rows.select_for_update(skip_locked=True))
         .filter(status=PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list(*fields)[:batch]
@@ -202,7 +113,8 @@ def claim_rows(
     A row is taken only while it is pending, not leased by anyone, and has exactly the
     attempts the task was enqueued for: a task that runs twice, or late after a retry
     was scheduled, finds nothing to do (``SKIP LOCKED`` also skips a row another
-    process is claiming at this very moment).
+    process is claiming at this very moment). An ordered row is taken only as the head
+    of its key; the task that finishes the head enqueues the next.
     """
     expected = dict(items)
     if not expected:
@@ -213,7 +125,7 @@ def claim_rows(
     with transaction.atomic(using=using):
         found = [
             row
-            for row in rows.select_for_update(skip_locked=True)
+            for row in heads_only(rows.select_for_update(skip_locked=True))
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
             .filter(pk__in=list(expected), status=PENDING)
             .values_list("id", "hook_key", "target", "payload", "attempts", "endpoint_id")
@@ -255,28 +167,6 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
 
 #: A swept row waits for its task at most 2**SWEEP_DOUBLINGS leases before the next sweep.
 SWEEP_DOUBLINGS = 3
-
-
-#: The PostgreSQL channel that wakes ``signalhooks_worker`` when rows are committed.
-CHANNEL = "signalhooks_outbox"
-
-
-def notify(using: str) -> None:
-    """Tell the workers listening on database ``using`` that rows are due (PostgreSQL).
-
-    Inside a transaction the notification is delivered at its commit, and not at all
-    after a rollback; elsewhere at once. Other databases have no NOTIFY: their workers
-    poll.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}")
-
-
-def listen_statement() -> str:
-    """What a listening connection runs to hear :func:`notify` (PostgreSQL)."""
-    return f"LISTEN {CHANNEL}"
 
 
 def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
@@ -370,6 +260,22 @@ def _settle(
     if failed:
         fields = ["status", "attempts", "next_attempt_at", "lease_until"]
         mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
+
+
+def release(using: str, locked_by: str, items: Iterable[tuple[int, datetime]]) -> None:
+    """Give claimed rows back, each due again at its time; no attempt is counted.
+
+    For rows a rate limit does not let go now (:mod:`.limits`): they leave the claimer's
+    hands instead of keeping other rows waiting.
+    """
+    rows = [
+        OutboxDelivery(id=row_id, next_attempt_at=when, lease_until=None, locked_by="")
+        for row_id, when in items
+    ]
+    if rows:
+        OutboxDelivery.objects.using(using).filter(locked_by=locked_by, status=PENDING).bulk_update(
+            rows, ["next_attempt_at", "lease_until", "locked_by"], batch_size=500
+        )
 
 
 def mark_dead(using: str, locked_by: str, items: Iterable[tuple[int, str]]) -> None:

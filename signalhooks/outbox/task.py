@@ -16,6 +16,10 @@ The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
    where the backend can defer tasks; elsewhere the row is left to the schedule, which
    ``signalhooks_worker --sweep`` (or a plain ``signalhooks_worker``) keeps.
 
+Rate-limited rows go with a grant of the shared limit (:mod:`.limits`), the others are
+enqueued again for when it lets them go. An ordered row is claimed only as the head of
+its object's rows (:mod:`.ordering`); the task that finishes a head enqueues the next.
+
 The row, not the task, is the truth: a task that is never enqueued (a process that
 died after commit, a broker that is down) or that the broker loses leaves a pending
 row that becomes overdue after ``DURABLE_LEASE`` seconds, and the sweep enqueues it
@@ -36,7 +40,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -52,6 +56,8 @@ from ..targets.base import Delivery
 from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
 from .inline import inline_owner
+from .limits import admit
+from .ordering import successors
 from .store import claim_rows, mark_dead, outcome, record
 
 __all__ = [
@@ -222,6 +228,8 @@ class _Batch:
             delivery.done()
         for row_id, attempts, when in retries:
             enqueue(self.using, [(row_id, attempts)], run_after=when)
+        finished = [d.row_id for (d, _), x in zip(made, decisions, strict=True) if x.final]
+        enqueue(self.using, successors(self.using, finished))  # the next of ordered rows
 
 
 def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
@@ -229,6 +237,11 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
     items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
     claimed = claim_rows(using, inline_owner(), items, _limit())
     rebuilt, bad = rebuild_rows(_registry, claimed, "task")
+    can_defer = _can_defer()
+    # A deferred row waits for its task one lease past its time, as a retry does.
+    rebuilt, deferred = admit(using, inline_owner(), rebuilt, grace=_limit() if can_defer else 0)
+    for row, when in deferred if can_defer else ():
+        enqueue(using, [(row.id, row.attempts)], run_after=datetime.fromtimestamp(when, UTC))
     deliveries: list[TaskDelivery] = []
     for row, (hook, target, event, request) in rebuilt:
         delivery = TaskDelivery(event, target, hook, request)
@@ -239,6 +252,7 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
         deliveries.append(delivery)
     if bad:
         mark_dead(using, inline_owner(), bad)
+        enqueue(using, successors(using, [row_id for row_id, _ in bad]))
     engine = get_engine()
     for delivery in deliveries:
         if not engine.accept(delivery):  # a full queue (counted, logged): the lease brings
@@ -261,10 +275,12 @@ def enqueue(
 ) -> int:
     """Enqueue tasks for ``(row id, attempts)`` pairs, :data:`CHUNK` rows per task.
 
-    Returns how many rows were handed to the backend. A failure is logged, never
+    Returns how many rows were handed to the backend (none for no pairs). A failure is logged, never
     raised: the rows stay pending and the sweep enqueues them once they are overdue.
     """
     handed = 0
+    if not items:
+        return 0
     try:
         task = _task_for(run_after)
         for start in range(0, len(items), CHUNK):

@@ -53,12 +53,15 @@ class Delivery:
 
     ``request`` holds what a hook rendered in the caller's thread when a subclass
     overrides a payload method (``None`` means "render from the event").
+    ``order_key`` names the object whose events reach the target one at a time, in
+    order (``None``: unordered); only durable deliveries are ordered.
     """
 
     __slots__ = (
         "accepted_at",
         "attempts",
         "event",
+        "order_key",
         "owner",
         "request",
         "span",
@@ -84,6 +87,7 @@ class Delivery:
         self.owner = owner
         self.request = request
         self.waiter = waiter
+        self.order_key: str | None = None
         self.attempts = 0
         self.accepted_at = time.monotonic()
         self.span: Any = None  # the OpenTelemetry delivery span, from the first attempt on
@@ -140,9 +144,14 @@ class Delivery:
 class TargetOptions:
     """Per-hook overrides; ``None`` falls back to the ``SIGNALHOOKS`` setting at delivery time."""
 
-    #: ``True``: deliveries must arrive in accept order (SNS FIFO). The engine then runs
-    #: one send at a time for this target and retries at the front of its queue.
-    ordered: bool = False
+    #: ``True``: deliveries must arrive in the order the engine accepted them (SNS FIFO
+    #: topics). The engine then runs one send at a time for this target and retries at
+    #: the front of its queue. (Per-object order of durable rows is another thing: see
+    #: ``Delivery.order_key``.)
+    fifo: bool = False
+    #: Deliveries per second for the sum of every process that sends (durable rows: a
+    #: shared limit in the database; others: per process), or ``None``: unlimited.
+    rate_limit: float | None = None
 
     def __init__(
         self,

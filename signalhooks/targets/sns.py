@@ -202,8 +202,8 @@ class SNSTarget(TargetOptions):
         self.client_key = (region, access_key, secret_key, endpoint_url)
         self.name = f"SNS {topic_arn}"
         self.message_body = message_body
-        # Read by the engine's lanes: one batch at a time, retries back at the front.
-        self.ordered = self.fifo
+        # self.fifo is read by the engine's lanes too: one batch at a time, retries back
+        # at the front.
         if self.fifo:
             self.max_in_flight = 1
         self.message_group_id = message_group_id
@@ -278,7 +278,7 @@ class SNSTarget(TargetOptions):
                     return self._publish(client, items)
                 return self._publish_traced(client, items, spans)
 
-            if self.ordered:
+            if self.fifo:
                 # In order, and nothing after a chunk that must be retried: a later
                 # message of the same group must not overtake it.
                 outcomes = []

@@ -44,10 +44,11 @@ def test_endpoint_bars_pair_each_repetition_and_skip_other_phases():
         "endpoints/fanout": [{"rate": 2000.0}],
         "endpoints/raw_fanout": [{"rate": 3000.0}],
     }
-    caller, durable, fanout = evaluate(runs, smoke=True)  # no other phase's bars
+    caller, durable, save, fanout = evaluate(runs, smoke=True)  # no other phase's bars
     assert caller.ratio == 1.4 and caller.status == "PASS"  # median of 0.8 and 2.0
     assert (durable.status, durable.gate_failed) == ("ERROR", False)  # reported, not gated
     assert "no PostgreSQL" in durable.measured
+    assert (save.status, save.gate_failed) == ("ERROR", True)  # the 10-hook save is gated
     assert round(fanout.ratio, 3) == 0.667 and not fanout.gate_failed
     runs["endpoints/raw_fanout"] = [{"rate": 5000.0}]
     assert evaluate(runs, smoke=True)[2].gate_failed  # 0.4x: below the 0.45x smoke gate
@@ -108,3 +109,28 @@ def test_previous_attributes_is_reported_beside_the_plain_hooks_of_the_same_run(
     runs = {"caller/previous_attributes": [{"error": "exit 1"}]}
     [row] = [r for r in evaluate(runs, smoke=True) if "previous_attributes" in r.name]
     assert (row.status, row.measured) == ("ERROR", "caller/previous_attributes: exit 1")
+
+    assert evaluate(runs, smoke=True)[3].gate_failed  # 0.4x: below the 0.45x smoke gate
+
+
+def test_one_write_per_dispatch_bars_gate_the_durable_save_and_the_worker_only_shop():
+    from benchmarks.bars import evaluate
+
+    durable = {"plain_p50_us": 1200.0, "hooks_p50_us": 2100.0, "durable_p50_us": 1500.0}
+    runs = {
+        "endpoints/durable": [{**durable, "ratio_p50": 1.25}],
+        "shop/worker_only": [{"baseline_p50_ms": 4.7, "hooked_p50_ms": 6.1, "ratio_p50": 1.3}],
+    }
+    results = {r.name: r for r in evaluate(runs, smoke=True)}
+    save = results["Durable save p50, 10 hooks vs plain save"]
+    shop = results["Shop view p50, worker-only, 20 hooks vs none"]
+    assert (save.ratio, save.status, save.gate_failed) == (1.75, "PASS", False)
+    assert (shop.status, shop.gate_failed) == ("PASS", False)
+    assert "2100 us vs 1200 us plain save" in save.measured
+    # One write per hook (12.5x, 11.5x before): both fail the smoke gates.
+    runs["endpoints/durable"][0]["hooks_p50_us"] = 15000.0
+    runs["shop/worker_only"][0]["ratio_p50"] = 11.5
+    failed = {r.name for r in evaluate(runs, smoke=True) if r.gate_failed}
+    assert {save.name, shop.name} <= failed
+    runs["shop/worker_only"] = [{"error": "exit 1: no PostgreSQL"}]
+    assert {r.name: r for r in evaluate(runs, smoke=True)}[shop.name].status == "ERROR"
