@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         "endpoints",
         "endpoints_fanout",
         "otel",
+        "portal",
+        "attempts",
+        "shop",
     ]
     parser.add_argument("--phases", default=",".join(names), help="comma-separated subset")
     args = parser.parse_args(argv)

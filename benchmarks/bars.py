@@ -193,10 +193,26 @@ HTTPX = Gate("Throughput, HTTP_TRANSPORT=httpx vs aiohttp", ">= 0.30x", 0.30, 0.
 OTEL_THROUGHPUT = Gate("OpenTelemetry on: throughput vs off", ">= 0.80x", 0.80, 0.30, True)
 #: Extra caller cost per hook, p50, microseconds (10 hooks per call).
 OTEL_CALLER = Gate("OpenTelemetry on: caller cost p50", "<= +10 us/hook", 10.0, 15.0, False, False)
+#: The outbox worker recording every attempt (the attempts log) against the same worker
+#: with recording switched off, alternating in one process (PostgreSQL). Smoke: a
+#: regression guard only; short drains on a shared machine move the ratio by more than
+#: the bar's margin.
+ATTEMPTS = Gate("Attempts log: durable throughput vs not recording", ">= 0.90x", 0.90, 0.70, True)
 #: EndpointsHook with 1,000 endpoints (10 matching) vs 10 HTTPSignalHooks, caller p50.
 ENDPOINTS_CALLER = Gate("Endpoints caller p50, 10 of 1,000 vs 10 hooks", "<= 1.5x", 1.5, 2.0, False)
+#: The customer portal's endpoint list (100 endpoints, 100,000 attempts, PostgreSQL), p50.
+PORTAL = Gate("Portal endpoint list p50, 100 endpoints", "<= 100 ms", 100.0, 300.0, False, False)
 #: One event to 1,000 endpoints vs the raw aiohttp client posting as many.
 ENDPOINTS_FANOUT = Gate("Endpoints fan-out to 1,000 vs raw aiohttp", ">= 0.60x", 0.6, 0.45, True)
+
+
+#: One write per dispatch (PostgreSQL): a save with 10 durable hooks (sent first in
+#: process) against a plain save in the same process (the endpoints phase's durable
+#: step). Smoke: 3.0x, a regression guard (one write per hook measured 12.5x).
+DURABLE_SAVE = Gate("Durable save p50, 10 hooks vs plain save", "<= 2.0x", 2.0, 3.0, False)
+#: The example shop in worker-only mode at 5 orders/s, 20 hooks, against the shop
+#: without hooks (view p50). Smoke: 3.0x, a regression guard (measured 11.5x before).
+SHOP = Gate("Shop view p50, worker-only, 20 hooks vs none", "<= 1.5x", 1.5, 3.0, False)
 
 
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
@@ -242,6 +258,7 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
         text = f"{_fmt(value, '.1f')} us (send() {_fmt(loaded, '.1f')} us)"
         vs_raw = value / raw_cpu if value is not None and raw_cpu else None
         out.append(judge(gate, value, text, first_error(runs, key), smoke, vs_raw))
+    out.append(_previous_attributes(runs))
     raw_sns, sh_sns = "sns/raw_aiobotocore", "sns/signalhooks"
     a, b = median_of(runs, sh_sns, "rate"), median_of(runs, raw_sns, "rate")
     err = first_error(runs, sh_sns, raw_sns)
@@ -255,6 +272,11 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out.append(_memory(runs, smoke))
     out.extend(_otel(runs, smoke))
     out.extend(_endpoints(runs, smoke))
+    if "portal/list" in runs:
+        out.append(_portal(runs, smoke))
+    out.extend(_attempts(runs, smoke))
+    if "shop/worker_only" in runs:
+        out.append(_shop(runs, smoke))
     seq_rate = median_of(runs, "throughput/sequential", "rate")
     sh_rate = median_of(runs, sh, "rate")
     speedup = sh_rate / seq_rate if sh_rate and seq_rate else None
@@ -266,6 +288,25 @@ def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
     out.append(info("Peer: 0.1.1 caller cost p50", ms, text, ratio=False))
     ran = {key.split("/")[0] for key in runs}  # ``--phases`` subsets: drop the others' bars
     return [r for r in out if _phase_of(r.name) in ran]
+
+
+def _previous_attributes(runs: Runs) -> BarResult:
+    """previous_attributes=True against the same hooks without it, on updates, measured in
+    alternating blocks of one process: the median over repetitions of the cost ratio."""
+    key = "caller/previous_attributes"
+    ratios = [
+        r["previous_cost_p50_us"] / r["plain_cost_p50_us"]
+        for r in runs.get(key, [])
+        if _ok(r) and r.get("plain_cost_p50_us")
+    ]
+    mine = median_of(runs, key, "previous_cost_p50_us")
+    plain = median_of(runs, key, "plain_cost_p50_us")
+    text = f"{_fmt(mine, '.1f')} us vs {_fmt(plain, '.1f')} us per update of 10 hooks"
+    init, bare = median_of(runs, key, "init_p50_us"), median_of(runs, key, "bare_init_p50_us")
+    text += f"; Model() {_fmt(init, '.1f')} us vs {_fmt(bare, '.1f')} us"
+    value = statistics.median(ratios) if ratios else None
+    name = "Caller cost p50, previous_attributes=True vs without"
+    return info(name, value, first_error(runs, key) or text)
 
 
 def _cost_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
@@ -283,7 +324,7 @@ def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
         ratio = paired(runs, mine, hooks, _cost_ratio)
         out.append(judge(ENDPOINTS_CALLER, ratio, text, err, smoke))
     if "endpoints/durable" in runs:
-        out.append(_durable_save(runs))
+        out.extend(_durable_save(runs, smoke))
     mine, raw = "endpoints/fanout", "endpoints/raw_fanout"
     if mine in runs or raw in runs:
         err = first_error(runs, mine, raw)
@@ -293,26 +334,59 @@ def _endpoints(runs: Runs, smoke: bool) -> list[BarResult]:
     return out
 
 
-def _durable_save(runs: Runs) -> BarResult:
+def _durable_save(runs: Runs, smoke: bool) -> list[BarResult]:
     key, name = "endpoints/durable", "Endpoints durable save p50 vs plain save"
     why = next((run["skipped"] for run in runs[key] if "skipped" in run), None)
     if why is not None:  # no PostgreSQL
-        return skipped(name, "(info)", why)
+        return [skipped(name, "(info)", why), skipped(DURABLE_SAVE.name, DURABLE_SAVE.bar, why)]
     ratio = median_of(runs, key, "ratio_p50")
     if ratio is None:
-        return info(name, None, first_error(runs, key) or "no data")
+        error = first_error(runs, key) or "no data"
+        return [info(name, None, error), judge(DURABLE_SAVE, None, error, error, smoke)]
     plain, durable = median_of(runs, key, "plain_p50_us"), median_of(runs, key, "durable_p50_us")
     hooks = median_of(runs, key, "hooks_p50_us")
     text = (
         f"{_fmt(durable, '.0f')} us vs {_fmt(plain, '.0f')} us plain save, "
         f"{_fmt(hooks, '.0f')} us with 10 durable hooks (PostgreSQL)"
     )
-    return info(name, ratio, text)
+    key_ratio = paired(runs, key, key, lambda a, _: float(a["hooks_p50_us"] / a["plain_p50_us"]))
+    gated = f"{_fmt(hooks, '.0f')} us vs {_fmt(plain, '.0f')} us plain save (PostgreSQL)"
+    return [
+        info(name, ratio, text),
+        judge(DURABLE_SAVE, key_ratio, gated, first_error(runs, key), smoke),
+    ]
+
+
+def _attempts(runs: Runs, smoke: bool) -> list[BarResult]:
+    key = "attempts/paired"
+    skipped = [run["skipped"] for run in runs.get(key, []) if "skipped" in run]
+    if skipped:  # no PostgreSQL on this machine: nothing measured, nothing gated
+        return [BarResult(ATTEMPTS.name, ATTEMPTS.bar, f"skipped: {skipped[0]}", None, "INFO")]
+    err = first_error(runs, key)
+    rates = f"{_fmt(median_of(runs, key, 'rate'))}/s vs "
+    rates += f"{_fmt(median_of(runs, key, 'unrecorded_rate'))}/s"
+    results = [judge(ATTEMPTS, median_of(runs, key, "ratio"), rates, err, smoke)]
+    cpu = f"{_fmt(median_of(runs, key, 'cpu_per_delivery_us'))} us vs "
+    cpu += f"{_fmt(median_of(runs, key, 'unrecorded_cpu_per_delivery_us'))} us"
+    name = "Attempts log: CPU per durable delivery vs not recording"
+    results.append(info(name, median_of(runs, key, "cpu_ratio"), cpu))
+    return results
+
+
+def _shop(runs: Runs, smoke: bool) -> BarResult:
+    key = "shop/worker_only"
+    base, hooked = median_of(runs, key, "baseline_p50_ms"), median_of(runs, key, "hooked_p50_ms")
+    text = f"{_fmt(hooked, '.2f')} ms vs {_fmt(base, '.2f')} ms without hooks (5 orders/s)"
+    return judge(SHOP, median_of(runs, key, "ratio_p50"), text, first_error(runs, key), smoke)
 
 
 _PHASES = (
     ("HTTP_TRANSPORT=httpx path", "httpx"),
+    ("Attempts log", "attempts"),
+    ("Durable save", "endpoints"),
+    ("Shop view", "shop"),
     ("Endpoints", "endpoints"),
+    ("Portal", "portal"),
     ("Peer: 0.1.1 sequential", "throughput"),
     ("Peer: 0.1.1 caller", "caller"),
     ("Throughput", "throughput"),
@@ -409,3 +483,15 @@ def _memory(runs: Runs, is_smoke: bool) -> BarResult:
         gate_failed,
         f"<= {budget} MB or bounded",
     )
+
+
+def _portal(runs: Runs, smoke: bool) -> BarResult:
+    """Absolute time: the smoke gate has a wide margin; a plan without the index fails."""
+    key = "portal/list"
+    value = median_of(runs, key, "median_ms")
+    error = first_error(runs, key)
+    if value is not None and not all(r.get("uses_index") for r in runs[key] if _ok(r)):
+        value, error = None, "each endpoint's newest attempt is not read from its index"
+    queries = median_of(runs, key, "queries")
+    text = f"{_fmt(value, '.1f')} ms, {_fmt(queries)} queries (100,000 attempts, PostgreSQL)"
+    return judge(PORTAL, value, text, error, smoke)

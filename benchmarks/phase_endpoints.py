@@ -12,7 +12,7 @@ back against the same sink):
   ``Item.objects.create()`` inside ``transaction.atomic()`` with a durable
   ``EndpointsHook`` (one bulk insert of ``--matching`` outbox rows) against the same
   plain save with no receivers, and with ``--matching`` durable ``HTTPSignalHook``s
-  (one insert each), measured in the same process;
+  (one insert for the rows of the dispatch), measured in the same process;
 * ``fanout``: one event to ``--endpoints`` endpoints, all matching: deliveries per
   second from ``post_save.send()`` until the sink has counted every request;
 * ``raw_fanout``: ``asyncio.gather`` of the same number of posts on one aiohttp session
@@ -121,12 +121,29 @@ def postgres_unreachable() -> str | None:
     return None
 
 
+def timed_saves(count: int, interval: float) -> list[int]:
+    """``count`` times ``Item.objects.create()`` in ``atomic()``: each one's nanoseconds."""
+    from django.db import transaction
+
+    from benchmarks.benchapp.models import Item
+
+    text = (common._LOREM * 20)[: common.BODY_CHARS]
+    samples = []
+    for n in range(count):
+        t0 = time.perf_counter_ns()
+        with transaction.atomic():
+            Item.objects.create(name=f"item-{n}", body=text)
+        samples.append(time.perf_counter_ns() - t0)
+        time.sleep(interval)
+    return samples
+
+
 def durable(sink_url: str, events: int, total: int, matching: int, interval: float):
     why = postgres_unreachable()
     if why is not None:
         return {"phase": "endpoints", "mode": "durable", "skipped": why}
     _setup(pg=True)
-    from django.db import connection, transaction
+    from django.db import connection
     from django.db.models.signals import post_save
 
     import signalhooks
@@ -136,17 +153,9 @@ def durable(sink_url: str, events: int, total: int, matching: int, interval: flo
 
     _endpoints(sink_url, total, matching)
     Item.objects.all().delete()
-    text = (common._LOREM * 20)[: common.BODY_CHARS]
 
     def saves(count: int) -> list[int]:
-        samples = []
-        for n in range(count):
-            t0 = time.perf_counter_ns()
-            with transaction.atomic():
-                Item.objects.create(name=f"item-{n}", body=text)
-            samples.append(time.perf_counter_ns() - t0)
-            time.sleep(interval)
-        return samples
+        return timed_saves(count, interval)
 
     saves(20)  # warm the connection and the table
     plain = saves(events)

@@ -65,7 +65,7 @@ def _start_worker(env: dict[str, str], args: list[str]) -> subprocess.Popen[str]
 def _rows(hook: Any, count: int) -> list[Any]:
     from django.utils import timezone
 
-    from signalhooks.outbox.store import build_row
+    from signalhooks.outbox.rows import build_row
     from signalhooks.snapshot.events import custom_event
     from signalhooks.targets.base import Delivery
 

@@ -47,10 +47,13 @@ class Sizes:
     caller_calls: int
     sns_events: int
     memory_events: int
+    attempts_events: int  # durable rows drained by the outbox worker, per drain
+    attempts_rounds: int  # drains each way (recording attempts, and not), alternating
+    shop_orders: tuple[int, int]  # shop: orders per shop, in so many alternating blocks
 
 
-FULL = Sizes(2000, 150, 600, 10_000, 200, 20, 2, 1000, 4000, 100_000)
-SMOKE = Sizes(2000, 40, 600, 5000, 50, 6, 1, 300, 4000, 100_000)
+FULL = Sizes(2000, 150, 600, 10_000, 200, 20, 2, 1000, 4000, 100_000, 10_000, 3, (300, 6))
+SMOKE = Sizes(2000, 40, 600, 5000, 50, 6, 1, 300, 4000, 100_000, 2000, 2, (50, 2))
 TARGETS = (10, 50, 100)
 
 
@@ -121,6 +124,15 @@ def build(smoke: bool) -> list[Group]:
         )
     caller = [
         _step("caller/signalhooks", "phase_caller", "signalhooks", "--events", s.caller_calls),
+        # Updates, format="standard" hooks without and with previous_attributes=True,
+        # in alternating blocks of one process.
+        _step(
+            "caller/previous_attributes",
+            "phase_caller",
+            "previous_attributes",
+            *("--events", s.caller_calls),
+            library=True,
+        ),
         _step(
             "caller/sequential",
             "phase_caller",
@@ -183,6 +195,32 @@ def build(smoke: bool) -> list[Group]:
             "sns/signalhooks_retry5pct", "phase_sns", "signalhooks", "--events", 2000, once=True
         )
         groups.append(Group("sns_retry", ["sns", "--fail-fraction", "0.05"], [retry]))
+    portal = _step(
+        "portal/list",
+        "phase_portal",
+        "list",
+        *("--rounds", 20 if smoke else 50),
+        library=True,
+        timeout=600.0,  # the first run makes 100,000 attempts
+    )
+    groups.append(Group("portal", ["blackhole"], [portal]))
+    # The attempts log: the outbox worker with and without recording each attempt,
+    # alternating in one process on one sink (PostgreSQL; "skipped" without it).
+    drains = ("--events", s.attempts_events, "--rounds", s.attempts_rounds)
+    attempts = _step("attempts/paired", "phase_attempts", "paired", *drains, library=True)
+    groups.append(Group("attempts", ["http"], [attempts]))
+    # The example shop in worker-only mode against the shop without hooks (PostgreSQL).
+    orders, blocks = s.shop_orders
+    shop = _step(
+        "shop/worker_only",
+        "phase_shop",
+        "worker_only",
+        *("--events", orders, "--blocks", blocks, "--warmup", 10 if smoke else 20),
+        library=True,
+        once=True,
+        timeout=900.0,
+    )
+    groups.append(Group("shop", ["http"], [shop]))
     memory = _step(
         "memory/signalhooks",
         "phase_memory",

@@ -16,12 +16,19 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E010``      ``TASKS_BACKEND`` set, but no tasks framework (Django 5.2 alone)
 ``signalhooks.E011``      ``TASKS_BACKEND`` is not a usable alias of Django's ``TASKS`` setting
 ``signalhooks.E012``      that backend does not accept tasks on ``TASKS_QUEUE``
+``signalhooks.E013``      a declared event type clashes with a generated one
+``signalhooks.E014``      ``previous_attributes=True`` on a hook of a signal without an instance
+``signalhooks.E015``      ``PORTAL_OWNER`` cannot be imported, or is not callable
+``signalhooks.E016``      an ordered hook whose deliveries are not durable (``DURABLE`` off)
 ``signalhooks.W001``      a hook is connected to no signal, so it never fires
 ``signalhooks.W002``      a durable hook or an ``EndpointsHook``, but the signalhooks
                           migrations are not applied
 ``signalhooks.W003``      (``--deploy``) ``ENDPOINT_BLOCK_PRIVATE_ADDRESSES`` is off
 ``signalhooks.W004``      ``TASKS_BACKEND`` has no worker (Immediate/Dummy) and ``DEBUG`` is off
+``signalhooks.W005``      an ``EndpointsHook`` sends event types the catalog cannot describe
 ========================  =====================================================
+
+E013, E014 and W005 live in :mod:`signalhooks.catalog.checks`.
 
 W002 queries the database, so like Django's own database checks it runs only
 with ``manage.py check --database default`` (and before ``migrate``). It is a
@@ -58,6 +65,10 @@ def register_checks() -> None:
     register("signalhooks")(check_settings)
     register("signalhooks")(check_hooks)
     register("signalhooks")(check_tasks)
+    register("signalhooks")(check_portal_owner)
+    from .catalog.checks import check_catalog
+
+    register("signalhooks")(check_catalog)
     # Only the "database" tag: Django 6.1 hands every alias to the checks of a tag run
     # without --database, and this one reads the database.
     register(Tags.database)(check_outbox_migrations)
@@ -105,6 +116,29 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
             )
         )
     return errors
+
+
+def check_portal_owner(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Error]:
+    """E015: ``PORTAL_OWNER`` names no callable ``owner(request)``."""
+    user = getattr(settings, "SIGNALHOOKS", {})
+    path = user.get("PORTAL_OWNER") if isinstance(user, dict) else None
+    if not isinstance(path, str) or not path:
+        return []  # unset, or reported by check_settings
+    from .portal.owner import owner_problem
+
+    problem = owner_problem(path)
+    if problem is None:
+        return []
+    return [
+        Error(
+            problem,
+            hint="Give the dotted path of a function owner(request) that returns the model "
+            "instance whose endpoints the request may manage, or None.",
+            id="signalhooks.E015",
+        )
+    ]
 
 
 # -- Django Tasks mode ----------------------------------------------------------------
@@ -182,7 +216,7 @@ def check_tasks(
 def check_hooks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E005-E009 and W001 for every hook created in this process."""
+    """E005-E009, E016 and W001 for every hook created in this process."""
     from .hooks.options import check_url as _check_url
     from .registry import all_hooks
     from .targets.http import HTTPTarget
@@ -222,6 +256,18 @@ def check_hooks(
                     hint="The form is arn:aws:sns:<region>:<12-digit account>:<topic name>.",
                     obj=hook,
                     id="signalhooks.E007",
+                )
+            )
+    for hook in hooks:
+        if getattr(hook, "_order", None) is not None and not _is_durable(hook):
+            messages.append(
+                Error(
+                    f"{hook!r} is ordered, but its deliveries are not durable: "
+                    "SIGNALHOOKS['DURABLE'] is off and the hook says durable=None.",
+                    hint="Per-object order needs the outbox: give the hook durable=True, or "
+                    "set SIGNALHOOKS['DURABLE'] = True.",
+                    obj=hook,
+                    id="signalhooks.E016",
                 )
             )
     if not apps.is_installed("signalhooks"):

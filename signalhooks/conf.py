@@ -45,6 +45,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     # Traces and metrics through the OpenTelemetry API when it is installed and an SDK is
     # configured; False: none, and the trace context is neither captured nor sent.
     "OPENTELEMETRY": True,
+    # Endpoint deliveries counted per endpoint id as well as under their hook: one time
+    # series per endpoint in the metrics backend, for projects with few endpoints.
+    "METRICS_ENDPOINT_ID": False,
     # The CloudEvents ``source`` of hooks with format="cloudevents" and no source=.
     "CLOUDEVENTS_SOURCE": "/signalhooks",
     # Endpoints stored in the database (signalhooks.models.Endpoint, EndpointsHook):
@@ -85,6 +88,7 @@ _TYPES: Final[dict[str, tuple[type, ...]]] = {
     "DURABLE_LEASE": (int, float),
     "FAST_SERIALIZER": (bool,),
     "OPENTELEMETRY": (bool,),
+    "METRICS_ENDPOINT_ID": (bool,),
     "CLOUDEVENTS_SOURCE": (str,),
     "ENDPOINT_CACHE_TTL": (int, float),
     "ENDPOINT_DISABLE_AFTER": (int, float),

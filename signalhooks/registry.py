@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-__all__ = ["add", "all_hooks"]
+__all__ = ["add", "all_hooks", "is_hook"]
 
 _hooks: weakref.WeakSet[Any] = weakref.WeakSet()
 # Django connects receivers weakly by default, so the seed's inline
@@ -27,3 +27,11 @@ def add(hook: Any) -> None:
 def all_hooks() -> list[Any]:
     """Every hook created in this process."""
     return list(_hooks)
+
+
+def is_hook(obj: object) -> bool:
+    """Whether ``obj`` is a hook of this process (a receiver that Django may call)."""
+    try:
+        return obj in _hooks
+    except TypeError:  # an unhashable receiver: certainly not a hook
+        return False

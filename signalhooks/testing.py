@@ -69,8 +69,9 @@ def reset_engine(timeout: float = 10.0) -> bool:
 class CapturedDelivery:
     """One delivery a hook would have made: what, to where, with which body.
 
-    ``payload`` is the JSON body for HTTP hooks (``{"Event", "InstanceId",
-    "Instance", "EventId", "Timestamp"}`` or ``{..., "Data"}``) and the message
+    ``payload`` is the JSON body for HTTP hooks and endpoints, in the target's format
+    (``{"Event", "InstanceId", "Instance", "EventId", "Timestamp"}`` or ``{..., "Data"}``
+    by default; ``{"type", "timestamp", "data"}`` for "standard"...), and the message
     attributes as ``{name: value}`` for SNS hooks.
     """
 
@@ -132,7 +133,7 @@ def _capture(delivery: Delivery) -> CapturedDelivery:
     message = None
     if isinstance(target, HTTPTarget):
         if delivery.request is None:
-            body, headers = target.body(event), target.headers
+            body, headers = target.request_for(event)
         else:
             body, headers = delivery.request.body, delivery.request.headers
         headers = dict(target.prepare_headers(delivery, body, headers))

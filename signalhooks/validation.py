@@ -1,19 +1,20 @@
-"""URL and header checks shared by hook options and endpoint fields: a leaf module.
+"""URL, header and number checks shared by hook options and endpoint fields: a leaf module.
 
-Both raise ``ImproperlyConfigured`` naming the owner and the option (hook
+Each raises ``ImproperlyConfigured`` naming the owner and the option (hook
 constructors); :mod:`signalhooks.endpoints.validators` turns them into Django
 ``ValidationError`` messages for model fields and admin forms.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["check_headers", "check_url"]
+__all__ = ["check_headers", "check_limits", "check_number", "check_url"]
 
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 #: RFC 9110 field names: token characters.
@@ -60,3 +61,37 @@ def check_headers(owner: str, headers: object) -> dict[str, str]:
             )
         out[name] = value
     return out
+
+
+def check_number(
+    owner: str,
+    option: str,
+    value: object,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+    positive: bool = False,
+) -> None:
+    """A finite number (an ``int`` if ``integer``), not a bool, ``>= minimum`` / ``> 0``."""
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    ok = isinstance(value, kinds) and not isinstance(value, bool)
+    if ok:
+        number = float(value)  # type: ignore[arg-type]
+        ok = math.isfinite(number)
+        ok = ok and (minimum is None or number >= minimum) and (not positive or number > 0)
+    if not ok:
+        what = "an int" if integer else "a finite number"
+        if positive:
+            what += " > 0"
+        elif minimum is not None:
+            what += f" >= {minimum:g}"
+        raise ImproperlyConfigured(f"{owner}: {option} must be {what}, not {value!r}")
+
+
+def check_limits(owner: str, timeout: object, max_attempts: object, max_in_flight: object) -> None:
+    """The limits every target takes: ``None`` (the setting) or in range."""
+    if timeout is not None:
+        check_number(owner, "timeout", timeout, positive=True)
+    for name, value in (("max_attempts", max_attempts), ("max_in_flight", max_in_flight)):
+        if value is not None:
+            check_number(owner, name, value, integer=True, minimum=1)

@@ -2,7 +2,8 @@
 
 ``celery -A tests.celery_app worker`` finds signalhooks' task through
 ``autodiscover_tasks()`` alone (it imports ``signalhooks.tasks``); the broker comes
-from ``SIGNALHOOKS_TEST_CELERY_BROKER`` (default: RabbitMQ on 127.0.0.1:5672).
+from ``SIGNALHOOKS_TEST_CELERY_BROKER`` (default: RabbitMQ on 127.0.0.1:5672), and in
+the test process from :func:`use_broker` once a test has its own.
 """
 
 import os
@@ -18,4 +19,20 @@ app.conf.broker_url = os.environ.get(
 )
 app.conf.broker_connection_retry_on_startup = True
 app.conf.worker_hijack_root_logger = False
+# What docs/tasks.md asks of a threads-pool worker: after a broker restart, Celery's
+# gradual prefetch restore sends basic.qos from the pool's threads on the connection the
+# main loop reads, and the worker wedges (it no longer consumes, nor stops on SIGTERM).
+app.conf.worker_enable_prefetch_count_reduction = False
 app.autodiscover_tasks()
+
+
+def use_broker(url: str) -> None:
+    """Send this process's tasks to ``url`` from now on (a test's own RabbitMQ node).
+
+    Celery reads ``broker_url`` when it makes its connection pools: they are dropped, as
+    Celery drops them after a fork, so that the next task makes them again.
+    """
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._after_fork()

@@ -30,6 +30,15 @@ def endpoint_settings(settings: Any) -> Iterator[Any]:
     endpoint_index.invalidate()
 
 
+@pytest.fixture
+def endpoints_on_pg(settings: Any) -> Iterator[None]:
+    """The endpoint tables on the ``pg`` alias (PostgreSQL tests), the index reloaded."""
+    settings.DATABASE_ROUTERS = ["tests.routers.EndpointsOnPostgres"]
+    endpoint_index.invalidate()
+    yield
+    endpoint_index.invalidate()
+
+
 def verify(secret: str, request: ReceivedRequest) -> Any:
     """What a receiver does: the official ``standardwebhooks`` verifier."""
     return Webhook(secret).verify(request.body, dict(request.headers))

@@ -32,6 +32,11 @@ SIGNALHOOKS = {"TIMEOUT": 5.0, **json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_S
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "level": "WARNING"}},
-    "loggers": {"signalhooks": {"handlers": ["stderr"], "level": "WARNING"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "signalhooks": {
+            "handlers": ["stderr"],
+            "level": os.environ.get("SIGNALHOOKS_OUTBOX_LOG_LEVEL", "WARNING"),
+        }
+    },
 }

@@ -74,14 +74,21 @@ class FastSink:
     """``mode``: ``"ok"`` (200), ``"fail"`` (503), ``"stall"`` (no answer), ``"down"``.
 
     ``delay`` > 0 answers ``ok``/``fail`` that many seconds late (``answered_late`` counts).
+    ``fail_first_every`` = n > 0: in ``ok`` mode, the first attempt of every n-th new
+    event is answered 503; every attempt of the events in ``fail_ids`` too. ``times``
+    holds each request's arrival (``time.monotonic()``).
     """
 
     def __init__(self) -> None:
         self.mode = "ok"
         self.delay = 0.0  # seconds before a (delayed) answer is written
+        self.fail_first_every = 0
+        self.fail_ids: set[str] = set()
+        self.times: list[float] = []
         self.answered_late = 0
         self.bodies: list[bytes] = []
         self.ids: list[str] = []
+        self._seen: set[str] = set()
         self._cond = threading.Condition()
         self._transports: set[asyncio.Transport] = set()
         self._loop = asyncio.new_event_loop()
@@ -103,10 +110,18 @@ class FastSink:
 
     def _record(self, body: bytes) -> bytes:
         match = EVENT_ID.search(body)
+        event_id = match.group(1).decode() if match else ""
         with self._cond:
+            new = event_id not in self._seen
+            self._seen.add(event_id)
             self.bodies.append(body)
-            self.ids.append(match.group(1).decode() if match else "")
+            self.ids.append(event_id)
+            self.times.append(time.monotonic())
             self._cond.notify_all()
+            if new and self.fail_first_every and len(self._seen) % self.fail_first_every == 0:
+                return UNAVAILABLE
+            if event_id in self.fail_ids:
+                return UNAVAILABLE
         return {"ok": OK, "fail": UNAVAILABLE}.get(self.mode, b"")
 
     def _answered(self) -> None:
@@ -175,7 +190,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
-def subprocess_env(alias: str, hooks: list[str], signalhooks: dict[str, Any]) -> dict[str, str]:
+def subprocess_env(
+    alias: str, hooks: list[str] | list[Any], signalhooks: dict[str, Any]
+) -> dict[str, str]:
     """Environment for ``tests.outbox_settings``: the alias's (test) database, hooks, settings."""
     db = connections[alias].settings_dict
     return {
@@ -219,7 +236,7 @@ def stop_worker(proc: subprocess.Popen[str], timeout: float = 20) -> str:
 def make_rows(hook: Any, count: int, using: str, *, due_in: float = 0.0) -> list[str]:
     """Insert ``count`` due outbox rows for ``hook`` in bulk; returns their event ids."""
     from signalhooks.outbox.models import OutboxDelivery
-    from signalhooks.outbox.store import build_row
+    from signalhooks.outbox.rows import build_row
     from signalhooks.snapshot.events import custom_event
     from signalhooks.targets.base import Delivery
 
@@ -286,3 +303,4 @@ def retire_durable_hooks() -> Iterator[None]:
     for hook in all_hooks():
         if id(hook) not in before and hook.durable:
             hook.durable = False
+            hook._order = None  # an ordered hook that is not durable is an error (E016)

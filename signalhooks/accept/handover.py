@@ -3,29 +3,32 @@
 After a durable row is written in the caller's transaction (``DURABLE_INLINE=False``,
 or Django Tasks mode), nothing more happens in this process than one step at commit:
 
-* workers: ``NOTIFY`` on PostgreSQL, which wakes every ``signalhooks_worker`` listening
-  on that database (other databases: the workers poll);
+* workers: one ``NOTIFY`` on PostgreSQL carrying the number of rows, on which as many
+  ``signalhooks_worker`` processes claim as the rows need (:mod:`signalhooks.outbox.wake`;
+  other databases: the workers poll);
 * tasks: the committed rows' ids are enqueued as a task (:mod:`signalhooks.outbox.task`).
 
 Inside ``transaction.atomic()`` the rows of one transaction are collected and handed
 over together by one ``on_commit`` callback on the rows' database (one NOTIFY, one
 task per :data:`~signalhooks.outbox.task.CHUNK` rows); a rolled-back transaction
-hands over nothing. In autocommit the row is committed already and is handed over at
-once. Handing over never raises into the caller: a failure is logged, the rows stay
-pending, and the sweep (``signalhooks_worker --sweep``) or a worker takes them once
-they are overdue.
+hands over nothing. In autocommit the rows of one write are committed already and are
+handed over at once, together. Handing over never raises into the caller: a failure is
+logged, the rows stay pending, and the sweep (``signalhooks_worker --sweep``) or a
+worker takes them once they are overdue.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from django.db import transaction
 
+from ..outbox.wake import notify
 from .atomic import connection_of
 
-__all__ = ["hand_over", "hand_over_now"]
+__all__ = ["hand_over"]
 
 logger = logging.getLogger("signalhooks")
 
@@ -53,11 +56,20 @@ class _Pending:
 _local = threading.local()
 
 
-def hand_over(using: str, row_id: int, tasks: bool, in_atomic: bool) -> None:
-    """The row ``row_id`` on ``using`` is written; hand it over when it is committed."""
-    if not in_atomic:
-        hand_over_now(using, row_id, tasks)
-        return
+def hand_over(rows: Sequence[tuple[str, int]], tasks: bool, in_atomic: bool) -> None:
+    """The ``(alias, row id)`` rows are written: hand them over once they are committed."""
+    by_alias: dict[str, list[tuple[int, int]]] = {}
+    for using, row_id in rows:
+        by_alias.setdefault(using, []).append((row_id, 0))
+    for using, items in by_alias.items():
+        if in_atomic:
+            _pending(using, tasks).items.extend(items)
+        else:
+            _send(using, tasks, items)
+
+
+def _pending(using: str, tasks: bool) -> _Pending:
+    """The collection of the open transaction on ``using``, registered at its first row."""
     connection = connection_of(using)
     pending: dict[str, _Pending] | None = getattr(_local, "pending", None)
     if pending is None:
@@ -66,12 +78,7 @@ def hand_over(using: str, row_id: int, tasks: bool, in_atomic: bool) -> None:
     if batch is None or batch.done or batch.callbacks is not connection.run_on_commit:
         batch = pending[using] = _Pending(using, tasks, connection.run_on_commit)
         transaction.on_commit(batch.run, using=using)
-    batch.items.append((row_id, 0))
-
-
-def hand_over_now(using: str, row_id: int, tasks: bool) -> None:
-    """Hand over a row that is committed already (autocommit)."""
-    _send(using, tasks, [(row_id, 0)])
+    return batch
 
 
 def _send(using: str, tasks: bool, items: list[tuple[int, int]]) -> None:
@@ -80,9 +87,7 @@ def _send(using: str, tasks: bool, items: list[tuple[int, int]]) -> None:
 
         enqueue(using, items)
         return
-    from ..outbox.store import notify  # models: not at import time (hooks import this)
-
     try:
-        notify(using)
+        notify(using, len(items))
     except Exception as exc:  # the workers' poll finds the rows anyway
         logger.warning("signalhooks: NOTIFY on %r failed (%s); the workers poll", using, exc)

@@ -7,7 +7,8 @@ first (``DURABLE_INLINE``, the default), or only written and handed over to the
 fleet at commit (:mod:`.handover`): a NOTIFY that wakes ``signalhooks_worker``
 (``DURABLE_INLINE=False``), or a Django task (``TASKS_BACKEND``). The decision is
 taken once per dispatch, by its first hook (:func:`route_for`); on cold caches every
-call a further hook saves counts in ``save()``.
+call a further hook saves counts in ``save()``. The durable rows of one dispatch are
+written together (:mod:`.batch`, then :func:`store`).
 """
 
 from __future__ import annotations
@@ -21,22 +22,23 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 
 from .. import conf
 from ..engine.bridge import get_engine
-from ..outbox.inline import write_queued_rows, write_row, write_rows
+from ..outbox.inline import write_rows
 from ..snapshot.events import Event
 from ..targets.base import Delivery
 from .atomic import in_atomic_block
-from .handover import hand_over, hand_over_now
+from .handover import hand_over
 
 __all__ = [
     "FLEET",
     "INLINE",
     "TASKS",
     "Route",
-    "accept",
-    "accept_all",
     "accept_all_awaited",
     "accept_awaited",
+    "durable_mode",
     "route_for",
+    "store",
+    "to_engine",
 ]
 
 #: Who sends a durable row: this process first, signalhooks_worker, or a Django task.
@@ -68,68 +70,46 @@ def durable_mode() -> str:
     return INLINE if conf.get("DURABLE_INLINE") else FLEET
 
 
-def _to_fleet(deliveries: Sequence[Delivery], mode: str, on_commit: bool) -> None:
-    """Store rows that the fleet sends (workers, or Django tasks) and hand them over."""
-    # An enqueued task has a lease's time to claim its row before the sweep takes it.
-    after = float(conf.get("DURABLE_LEASE")) if mode == TASKS else 0.0
-    for using, row_id, due in write_queued_rows(deliveries, after):
-        if due:
-            hand_over(using, row_id, mode is TASKS, on_commit)
-
-
-async def _to_fleet_awaited(deliveries: Sequence[Delivery], mode: str) -> None:
-    after = float(conf.get("DURABLE_LEASE")) if mode == TASKS else 0.0
-    for using, row_id, due in await sync_to_async(write_queued_rows)(deliveries, after):
-        if due:
-            await sync_to_async(hand_over_now)(using, row_id, mode is TASKS)
-
-
-def _durable(durable: bool | None, default: bool) -> bool:
+def is_durable(durable: bool | None, default: bool) -> bool:
     return bool(durable) or (durable is None and default)
 
 
-def accept(delivery: Delivery, durable: bool | None, route: Route) -> None:
-    """The caller's thread: store the row if durable, then hand over (on commit if atomic).
+def store(deliveries: Sequence[Delivery], route: Route) -> Sequence[Delivery]:
+    """Write the outbox rows of ``deliveries`` in one INSERT; the deliveries to send now.
 
-    Raises only what the database raises for a durable row (the transaction must not
-    commit without it).
+    In the caller's transaction when it is inside ``atomic()``, else in autocommit. Rows
+    left to the fleet are handed over (one NOTIFY, or the tasks, per transaction); the
+    deliveries returned are those this process tries first (:func:`to_engine` them).
+    Raises what the database raises: a durable event that cannot be stored must fail
+    the transaction rather than commit without it.
     """
-    # Inline, not through accept_all: this is every hook's path in save().
-    if durable or (durable is None and route.durable_default):
-        if route.durable_mode is not INLINE:  # the row is the fleet's: hand it over
-            _to_fleet((delivery,), route.durable_mode, route.on_commit is not None)
-            return
-        stored = write_row(delivery)  # joins the caller's transaction
-        if stored is None:  # left to the workers
-            return
-        delivery = stored
-    if route.on_commit is not None:
-        on_commit = partial(route.engine_accept, delivery)
-        transaction.on_commit(on_commit, using=route.on_commit, robust=True)
+    mode = route.durable_mode
+    # An enqueued task has a lease's time to claim its row before the sweep takes it.
+    after = float(conf.get("DURABLE_LEASE")) if mode is TASKS else 0.0
+    # In autocommit the INSERT can wake the workers itself: one round trip, not two.
+    wake = route.on_commit is None and mode is not TASKS
+    stored = write_rows(deliveries, inline=mode is INLINE, after=after, wake=wake)
+    if stored.handed:
+        hand_over(stored.handed, mode is TASKS, route.on_commit is not None)
+    return stored.first
+
+
+def to_engine(deliveries: Sequence[Delivery], route: Route) -> None:
+    """Hand ``deliveries`` to the engine: at the commit when inside ``atomic()``."""
+    if route.on_commit is None:
+        for delivery in deliveries:
+            route.engine_accept(delivery)
+    elif len(deliveries) == 1:
+        accept_one = partial(route.engine_accept, deliveries[0])
+        transaction.on_commit(accept_one, using=route.on_commit, robust=True)
     else:
-        route.engine_accept(delivery)
+        accept_each = partial(_accept_each, route.engine_accept, list(deliveries))
+        transaction.on_commit(accept_each, using=route.on_commit, robust=True)
 
 
-def accept_all(deliveries: Sequence[Delivery], durable: bool | None, route: Route) -> None:
-    """:func:`accept` for the deliveries of one event to several targets (an ``EndpointsHook``).
-
-    Durable: one bulk insert in the caller's transaction for all rows, not one per row.
-    """
-    if _durable(durable, route.durable_default):
-        if route.durable_mode is not INLINE:
-            _to_fleet(deliveries, route.durable_mode, route.on_commit is not None)
-            return
-        deliveries = write_rows(deliveries)
+def _accept_each(engine_accept: Callable[[Delivery], bool], deliveries: list[Delivery]) -> None:
     for delivery in deliveries:
-        _to_engine(delivery, route)
-
-
-def _to_engine(delivery: Delivery, route: Route) -> None:
-    if route.on_commit is not None:
-        on_commit = partial(route.engine_accept, delivery)
-        transaction.on_commit(on_commit, using=route.on_commit, robust=True)
-    else:
-        route.engine_accept(delivery)
+        engine_accept(delivery)
 
 
 async def accept_awaited(delivery: Delivery, durable: bool | None) -> None:
@@ -143,12 +123,9 @@ async def accept_awaited(delivery: Delivery, durable: bool | None) -> None:
 
 async def accept_all_awaited(deliveries: Sequence[Delivery], durable: bool | None) -> None:
     """:func:`accept_awaited` for several deliveries of one event (one bulk insert)."""
-    if _durable(durable, conf.get("DURABLE")):
-        mode = durable_mode()
-        if mode is not INLINE:
-            await _to_fleet_awaited(deliveries, mode)
-            return
-        deliveries = await sync_to_async(write_rows)(deliveries)
     engine = get_engine()
+    if is_durable(durable, conf.get("DURABLE")):
+        route = Route(True, None, engine.accept, durable_mode())
+        deliveries = await sync_to_async(store)(deliveries, route)
     for delivery in deliveries:
         engine.accept_from_loop(delivery)

@@ -2,43 +2,39 @@
 
 Registered on the default site by ``signalhooks/admin.py``. A secret is shown in full
 once, on the page that follows its creation (adding an endpoint, rotating its secret),
-never in a message (messages may be stored in a cookie) and never afterwards.
+never in a message (messages may be stored in a cookie) and never afterwards. The
+actions and the change page's buttons are in :mod:`.admin_actions`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, When
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ..outbox.admin import local_time
+from ..outbox.models import OutboxDelivery
 from ..targets.http import display_url
-from .log import annotate_success, recent_deliveries, replay, success_rate
+from .admin_actions import EndpointActions
+from .log import annotate_success, recent_deliveries, success_rate
 from .models import Endpoint
-from .probe import send_test_event
 from .validators import validate_event_types
 
 __all__ = ["EndpointAdmin", "EndpointForm"]
 
 if TYPE_CHECKING:  # generic only in django-stubs
-    _ModelAdmin = admin.ModelAdmin[Endpoint]
     _ModelForm = forms.ModelForm[Endpoint]
+    from django.contrib.admin.views.main import ChangeList
 else:
-    _ModelAdmin = admin.ModelAdmin
     _ModelForm = forms.ModelForm
-
-SECRET_TEMPLATE = "signalhooks/admin/endpoint_secret.html"
-REPLAY_TEMPLATE = "signalhooks/admin/endpoint_replay.html"
 
 
 class EndpointForm(_ModelForm):
@@ -57,8 +53,12 @@ class EndpointForm(_ModelForm):
             "description",
             "event_types",
             "headers",
+            "payload_format",
             "is_active",
             "rate_limit",
+            "timeout",
+            "max_attempts",
+            "ordered",
             "owner_type",
             "owner_id",
         )
@@ -75,19 +75,16 @@ class EndpointForm(_ModelForm):
         return patterns
 
 
-class ReplayForm(forms.Form):
-    since = forms.DateTimeField(help_text="Deliveries created at or after this time.")
-
-
-class EndpointAdmin(_ModelAdmin):
+class EndpointAdmin(EndpointActions):
     """List, edit and act on endpoints; see the module docstring."""
 
     form = EndpointForm
+    change_form_template = "signalhooks/admin/endpoint_change_form.html"
     list_display = (
         "id",
         "shown_url",
         "description",
-        "is_active",
+        "health",
         "patterns",
         "owner_display",
         "rate_limit",
@@ -95,15 +92,8 @@ class EndpointAdmin(_ModelAdmin):
         "updated_at",
     )
     list_display_links = ("id", "shown_url")
-    list_filter = ("is_active",)
+    list_filter = ("is_active", ("owner_type", admin.RelatedOnlyFieldListFilter))
     search_fields = ("url", "description", "=owner_id")
-    actions = (
-        "send_test_event",
-        "rotate_secret",
-        "disable_endpoints",
-        "enable_endpoints",
-        "replay_failed",
-    )
     readonly_fields = (
         "secret_display",
         "disabled_reason",
@@ -115,13 +105,32 @@ class EndpointAdmin(_ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("url", "description", "event_types", "headers", "secret_display")}),
-        ("Delivery", {"fields": ("is_active", "rate_limit", "disabled_reason", "failing_since")}),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "payload_format",
+                    "is_active",
+                    "rate_limit",
+                    "ordered",
+                    "disabled_reason",
+                    "failing_since",
+                )
+            },
+        ),
+        ("Timeout and attempts", {"fields": ("timeout", "max_attempts")}),
         ("Owner", {"fields": ("owner_type", "owner_id")}),
         ("Attempts log", {"fields": ("success_24h", "recent", "created_at", "updated_at")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Endpoint]:
-        return annotate_success(super().get_queryset(request).select_related("owner_type"))
+        endpoints = super().get_queryset(request).select_related("owner_type")
+        return annotate_success(endpoints).annotate(retries_pending=_retries_pending())
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        _attach_owners(changelist.result_list)
+        return changelist
 
     # -- columns and read-only fields ---------------------------------------------------
 
@@ -133,11 +142,33 @@ class EndpointAdmin(_ModelAdmin):
     def patterns(self, obj: Endpoint) -> str:
         return ", ".join(obj.event_types or []) or "(every event)"
 
+    @admin.display(description="health", ordering="is_active")
+    def health(self, obj: Endpoint) -> str:
+        """Active, failing since when (with the retries waiting), or disabled and why."""
+        if not obj.is_active:
+            return format_html(
+                "<strong style='color: #ba2121'>disabled</strong>: {}",
+                obj.disabled_reason or "no reason given",
+            )
+        if obj.failing_since is not None:
+            pending = int(getattr(obj, "retries_pending", 0) or 0)
+            return format_html(
+                "<strong style='color: #b35c00'>failing</strong> since {}, {} {} pending",
+                local_time(obj.failing_since),
+                pending,
+                "retry" if pending == 1 else "retries",
+            )
+        return "active"
+
     @admin.display(description="owner")
     def owner_display(self, obj: Endpoint) -> str:
         if obj.owner_type is None:
             return "-"
-        return f"{obj.owner_type.app_label}.{obj.owner_type.model} {obj.owner_id}"
+        shown = getattr(obj, "owner_shown", None)  # the list fetched them together
+        if shown is None:
+            owner = _owners(obj.owner_type, [obj.owner_id]).get(str(obj.owner_id))
+            shown = _owner_text(obj, owner)
+        return str(shown)
 
     @admin.display(description="secret")
     def secret_display(self, obj: Endpoint) -> str:
@@ -172,7 +203,7 @@ class EndpointAdmin(_ModelAdmin):
             (
                 (
                     _row_link(row.pk),
-                    row.created_at.isoformat(timespec="seconds"),
+                    local_time(row.created_at),
                     row.event_name,
                     row.status,
                     row.last_status if row.last_status is not None else "-",
@@ -185,102 +216,55 @@ class EndpointAdmin(_ModelAdmin):
         )
         return format_html("<table>{}{}</table>", head, body)
 
-    # -- creation ------------------------------------------------------------------------
 
-    def response_add(
-        self, request: HttpRequest, obj: Endpoint, post_url_continue: str | None = None
-    ) -> HttpResponse:
-        """The one page that shows the new endpoint's secret in full."""
-        return self._secrets_page(request, [(obj, obj.secret)], rotated=False)
-
-    def _secrets_page(
-        self, request: HttpRequest, secrets: list[tuple[Endpoint, str]], *, rotated: bool
-    ) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Endpoint secrets",
-            "secrets": secrets,
-            "rotated": rotated,
-            "changelist_url": _changelist_url(),
-        }
-        return TemplateResponse(request, SECRET_TEMPLATE, context)
-
-    # -- actions ---------------------------------------------------------------------------
-
-    @admin.action(description="Send a test event", permissions=["change"])
-    def send_test_event(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
-        user = getattr(request, "user", None)
-        for endpoint in queryset:
-            try:
-                result = send_test_event(endpoint, f"Test event sent from the admin by {user}")
-            except ImproperlyConfigured as exc:  # saved without full_clean()
-                self.message_user(request, f"{endpoint}: cannot be sent to: {exc}", messages.ERROR)
-                continue
-            if result is None:
-                text, level = f"{endpoint}: no answer in time", messages.WARNING
-            elif result.ok:
-                text = (
-                    f"{endpoint}: delivered (HTTP {result.status}, {result.duration * 1000:.0f} ms)"
-                )
-                level = messages.SUCCESS
-            else:
-                text, level = f"{endpoint}: failed: {result.error}", messages.ERROR
-            self.message_user(request, text, level)
-
-    @admin.action(
-        description="Rotate the secret (the old one signs for 24 h)", permissions=["change"]
+def _retries_pending() -> Case:
+    """Pending outbox rows of a failing endpoint (counted only for those)."""
+    pending = (
+        OutboxDelivery.objects.filter(endpoint_id=OuterRef("pk"), status=OutboxDelivery.PENDING)
+        .order_by()
+        .values("endpoint_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> TemplateResponse:
-        secrets = [(endpoint, endpoint.rotate_secret()) for endpoint in queryset]
-        return self._secrets_page(request, secrets, rotated=True)
+    counted: Subquery = Subquery(pending, output_field=IntegerField())
+    return Case(When(failing_since__isnull=False, then=counted), default=None)
 
-    @admin.action(description="Disable selected endpoints", permissions=["change"])
-    def disable_endpoints(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
-        reason = f"disabled in the admin by {getattr(request, 'user', None)}"
-        count = sum(endpoint.disable(reason) for endpoint in queryset)
-        self.message_user(request, f"{count} endpoints disabled.", messages.SUCCESS)
 
-    @admin.action(description="Enable selected endpoints", permissions=["change"])
-    def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
-        count = 0
-        for endpoint in queryset.filter(is_active=False):
-            endpoint.enable()
-            count += 1
-        self.message_user(request, f"{count} endpoints enabled.", messages.SUCCESS)
+def _owners(owner_type: ContentType, ids: Iterable[Any]) -> dict[str, Any]:
+    """The owners of one type among ``ids``, by their id as text: one query."""
+    model = owner_type.model_class()
+    if model is None:
+        return {}
+    wanted: dict[Any, str] = {}
+    for value in ids:
+        try:  # ids saved without full_clean() may not be keys of the model
+            wanted[model._meta.pk.to_python(value)] = str(value)
+        except Exception:
+            continue
+    found = model._base_manager.filter(pk__in=list(wanted)) if wanted else []
+    return {wanted[owner.pk]: owner for owner in found}
 
-    @admin.action(description="Replay failed deliveries since a time", permissions=["change"])
-    def replay_failed(
-        self, request: HttpRequest, queryset: QuerySet[Endpoint]
-    ) -> TemplateResponse | None:
-        """A form asks for the time; submitting it requeues the endpoints' dead rows."""
-        if "apply" in request.POST:
-            form = ReplayForm(request.POST)
-            if form.is_valid():
-                count = replay(
-                    form.cleaned_data["since"],
-                    using=queryset.db,
-                    endpoint_ids=queryset.values_list("pk", flat=True),
-                    failed_only=True,
-                )
-                self.message_user(
-                    request,
-                    f"{count} failed deliveries queued again; signalhooks_worker sends them.",
-                    messages.SUCCESS,
-                )
-                return None
-        else:
-            form = ReplayForm(initial={"since": timezone.now() - timedelta(hours=24)})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Replay failed deliveries",
-            "form": form,
-            "endpoints": list(queryset),
-            "action": "replay_failed",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, REPLAY_TEMPLATE, context)
+
+def _owner_text(endpoint: Endpoint, owner: Any) -> str:
+    if owner is not None:
+        return str(owner)
+    owner_type = endpoint.owner_type
+    assert owner_type is not None
+    return f"{owner_type.app_label}.{owner_type.model} {endpoint.owner_id} (missing)"
+
+
+def _attach_owners(endpoints: Iterable[Endpoint]) -> None:
+    """Each endpoint's owner as text (``owner_shown``), with one query per owner type."""
+    by_type: dict[int, list[Endpoint]] = {}
+    for endpoint in endpoints:
+        if endpoint.owner_type is not None:
+            by_type.setdefault(endpoint.owner_type.pk, []).append(endpoint)
+    for group in by_type.values():
+        owner_type = group[0].owner_type
+        assert owner_type is not None
+        owners = _owners(owner_type, [endpoint.owner_id for endpoint in group])
+        for endpoint in group:
+            endpoint.owner_shown = _owner_text(endpoint, owners.get(str(endpoint.owner_id)))  # type: ignore[attr-defined]
 
 
 def _latency(created: Any, delivered: Any) -> str:
@@ -293,12 +277,5 @@ def _latency(created: Any, delivered: Any) -> str:
 def _row_link(pk: int) -> str:
     try:
         return reverse("admin:signalhooks_outboxdelivery_change", args=[pk])
-    except NoReverseMatch:
-        return "#"
-
-
-def _changelist_url() -> str:
-    try:
-        return reverse("admin:signalhooks_endpoint_changelist")
     except NoReverseMatch:
         return "#"

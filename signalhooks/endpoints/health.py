@@ -81,6 +81,11 @@ class EndpointState:
             reason = endpoint.disabled_reason or "no reason given"
             self.blocked = f"endpoint {self.id} is disabled: {reason}"
 
+    def forget_failures(self) -> None:
+        """The endpoint was enabled again: no failure history, nothing blocked."""
+        self.blocked = self.failing_since = self.failed_at = None
+        self.gone = False
+
     def note(self, attempts: Sequence[Attempt]) -> None:
         """Delivery loop: the attempts just made. Cheap unless the health changes."""
         if not self.tracked:
@@ -174,12 +179,17 @@ def _apply(state: EndpointState, ok: bool, failed_at: float | None, gone: bool) 
         return
     if failed_at is None:
         return
+    limit = float(conf.get("ENDPOINT_DISABLE_AFTER"))
+    if state.failing_since is not None and time.time() - state.failing_since >= limit:
+        # About to disable: the database has the last word (the endpoint may have been
+        # enabled again, or have succeeded in another process, since this one read it).
+        known = rows.values_list("failing_since", flat=True).first()
+        state.failing_since = None if known is None else known.timestamp()
     if state.failing_since is None:
         since = datetime.fromtimestamp(failed_at, UTC)
         if not rows.filter(failing_since__isnull=True).update(failing_since=since):
             since = rows.values_list("failing_since", flat=True).first() or since
         state.failing_since = since.timestamp()
-    limit = float(conf.get("ENDPOINT_DISABLE_AFTER"))
     if time.time() - state.failing_since >= limit:
         since_text = datetime.fromtimestamp(state.failing_since, UTC).isoformat(timespec="seconds")
         reason = f"every delivery failed since {since_text} (ENDPOINT_DISABLE_AFTER = {limit:g} s)"

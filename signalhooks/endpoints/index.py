@@ -131,6 +131,13 @@ class EndpointIndex:
         self._generation += 1
         self._fresh_until = 0.0
 
+    def forget_failures(self, endpoint_ids: list[int]) -> None:
+        """Endpoints enabled again: their health state in this process starts afresh."""
+        for endpoint_id in endpoint_ids:
+            state = self._states.get(endpoint_id)
+            if state is not None:
+                state.forget_failures()
+
     def target_for(self, endpoint_id: int) -> EndpointTarget:
         """The target of endpoint ``endpoint_id`` (outbox worker), or :class:`PayloadError`."""
         found = self.current().by_id.get(endpoint_id)
@@ -224,6 +231,9 @@ class EndpointIndex:
             endpoint.previous_secret,
             expires.timestamp() if expires is not None else None,
             endpoint.rate_limit,
+            (endpoint.timeout, endpoint.max_attempts),
+            endpoint.payload_format,
+            endpoint.ordered,
         )
         known = self._targets.get(endpoint.pk)
         target = known[1] if known is not None and known[0] == config else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -26,7 +27,16 @@ from .. import conf
 from ..signals import endpoint_disabled
 from ..targets.http import display_url
 from .index import endpoint_index
-from .validators import generate_secret, validate_event_types, validate_headers, validate_url
+from .target import BODY_FORMAT
+from .validators import (
+    generate_secret,
+    missing_owner,
+    validate_event_types,
+    validate_headers,
+    validate_max_attempts,
+    validate_timeout,
+    validate_url,
+)
 
 if not apps.is_installed("django.contrib.contenttypes"):  # pragma: no cover - a setup error
     raise ImproperlyConfigured(
@@ -53,7 +63,7 @@ logger = logging.getLogger("signalhooks")
 ROTATION_OVERLAP = timedelta(hours=24)
 #: The bodies an endpoint can receive (``Endpoint.payload_format``): the 0.1 body, the
 #: body Standard Webhooks recommends, and the CloudEvents structured-mode envelope.
-PAYLOAD_FORMATS = ("signalhooks", "standard", "cloudevents")
+PAYLOAD_FORMATS = tuple(BODY_FORMAT)
 
 
 def default_payload_format() -> str:
@@ -61,7 +71,9 @@ def default_payload_format() -> str:
     return str(conf.get("ENDPOINT_PAYLOAD_FORMAT"))
 
 
-#: Fields whose changes do not change routing: they do not bump the revision.
+#: Fields whose changes do not change routing: they do not bump the revision. The
+#: PostgreSQL trigger (migration 0005) leaves them out too, with ``updated_at``: a new
+#: column written on the delivery path needs a migration that recreates it without it.
 _BOOKKEEPING = frozenset({"failing_since"})
 
 
@@ -103,11 +115,32 @@ def _changed(using: str) -> None:
     transaction.on_commit(endpoint_index.invalidate, using=using)  # ... and every thread
 
 
+#: What re-enabling an endpoint resets, by any route: the next failure starts afresh.
+_RESET_ON_ENABLE: dict[str, Any] = {"disabled_reason": "", "failing_since": None}
+
+
+def _reenable(endpoints: models.QuerySet[Endpoint]) -> None:
+    """``update(is_active=True)``: reset the disabled ones first (same transaction)."""
+    ids = list(endpoints.filter(is_active=False).values_list("pk", flat=True))
+    if ids:
+        models.QuerySet.update(
+            Endpoint.objects.using(endpoints.db).filter(pk__in=ids), **_RESET_ON_ENABLE
+        )
+        _forget_failures(ids, endpoints.db)
+
+
+def _forget_failures(ids: list[int], using: str) -> None:
+    """Once committed, this process's health state of ``ids`` forgets its failures too."""
+    transaction.on_commit(partial(endpoint_index.forget_failures, ids), using=using)
+
+
 class EndpointQuerySet(models.QuerySet["Endpoint"]):
     """Bulk changes count as changes too: they bump the revision like ``save()`` does."""
 
     def update(self, **kwargs: Any) -> int:
         with transaction.atomic(using=self.db, savepoint=False):
+            if kwargs.get("is_active") is True:
+                _reenable(self)
             count = super().update(**kwargs)
             if count and set(kwargs) - _BOOKKEEPING:
                 _changed(self.db)
@@ -138,7 +171,8 @@ class Endpoint(models.Model):
     ``event_types`` match the event name (see :mod:`signalhooks.endpoints.patterns`),
     with the same JSON body as ``HTTPSignalHook``, signed with ``secret`` (Standard
     Webhooks) and with ``headers`` added. ``secret`` is generated on creation; it is
-    never shown in ``repr()`` or, after creation, in the admin.
+    never shown in ``repr()`` or, after creation, in the admin. ``timeout`` and
+    ``max_attempts`` override the settings for this endpoint (empty: the settings).
     """
 
     url: models.CharField[str, str] = models.CharField(
@@ -183,7 +217,26 @@ class Endpoint(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Deliveries per second, per process; empty: unlimited.",
+        help_text="Deliveries per second, all processes together; empty: unlimited.",
+    )
+    ordered: models.BooleanField[bool, bool] = models.BooleanField(
+        default=False,
+        help_text="Deliver the events of one object one at a time, in the order their "
+        "transactions committed (durable deliveries: a durable EndpointsHook, the default).",
+    )
+    timeout: models.FloatField[float | None, float | None] = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[validate_timeout],
+        help_text="Seconds per attempt; empty: SIGNALHOOKS['TIMEOUT'].",
+    )
+    max_attempts: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[validate_max_attempts],
+        help_text="Attempts of a delivery, the first included: durable deliveries stop "
+        "after this many steps of DURABLE_RETRY_SCHEDULE, in-process ones retry up to "
+        "it; empty: the whole schedule, or MAX_ATTEMPTS in process.",
     )
     owner_type: models.ForeignKey[ContentType | None, ContentType | None] = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -202,6 +255,7 @@ class Endpoint(models.Model):
     updated_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now=True)
 
     objects: ClassVar[EndpointQuerySet] = EndpointQuerySet.as_manager()  # type: ignore[assignment]
+    _loaded_active: bool | None = None  # is_active as loaded (see save())
 
     class Meta:
         app_label = "signalhooks"
@@ -217,11 +271,41 @@ class Endpoint(models.Model):
         state = "active" if self.is_active else "disabled"
         return f"<Endpoint {self.pk} {self} {state}>"
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Endpoint:
+        endpoint = super().from_db(db, field_names, values, **kwargs)
+        # What save() compares with, to tell a re-enabling (None: deferred, unknown).
+        endpoint._loaded_active = endpoint.__dict__.get("is_active")
+        return endpoint
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved; re-enabling (``is_active`` set on a disabled endpoint) resets
+        ``disabled_reason`` and ``failing_since``, as :meth:`enable` does."""
+        update_fields = kwargs.get("update_fields")
+        reenabled = (
+            self.is_active
+            and (update_fields is None or "is_active" in update_fields)
+            and (getattr(self, "_loaded_active", None) is False or bool(self.disabled_reason))
+        )
+        if reenabled:
+            for name, value in _RESET_ON_ENABLE.items():
+                setattr(self, name, value)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *_RESET_ON_ENABLE}
+        super().save(*args, **kwargs)
+        self._loaded_active = self.is_active
+        if reenabled:
+            _forget_failures([self.pk], self._state.db or router.db_for_write(Endpoint))
+
     def clean(self) -> None:
-        if (getattr(self, "owner_type_id", None) is None) != (not self.owner_id):
+        owner_type_id = getattr(self, "owner_type_id", None)
+        if (owner_type_id is None) != (not self.owner_id):
             raise ValidationError(
                 {"owner_id": "Give both the owner's type and id, or neither."}, code="owner"
             )
+        problem = None if owner_type_id is None else missing_owner(owner_type_id, self.owner_id)
+        if problem is not None:
+            raise ValidationError({"owner_id": problem}, code="owner")
 
     # -- secrets -------------------------------------------------------------------
 
@@ -263,9 +347,12 @@ class Endpoint(models.Model):
         return done is not None
 
     def enable(self) -> None:
-        """Deliver again: active, no disabled reason, failure history cleared. Saved."""
+        """Deliver again: active, no disabled reason, failure history cleared (here and in
+        this process's health state), so the next failure does not disable it at once.
+        Saved; ``save()`` with ``is_active`` set, and ``update(is_active=True)``, do the same."""
         self.is_active, self.disabled_reason, self.failing_since = True, "", None
         self.save(update_fields=["is_active", "disabled_reason", "failing_since", "updated_at"])
+        _forget_failures([self.pk], self._state.db or router.db_for_write(Endpoint))
 
 
 def disable(endpoint_id: int, reason: str, using: str) -> Endpoint | None:

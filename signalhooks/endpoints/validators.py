@@ -1,9 +1,10 @@
-"""Field validation of endpoints: URL (with the SSRF rule), event types, headers; secrets.
+"""Field validation of endpoints: URL (with the SSRF rule), event types, headers, timeout
+and attempts; secrets.
 
 Each validator raises Django's ``ValidationError`` with a message for the user who
-typed the value (``full_clean()``, the admin form). The URL check reuses the hooks'
-own (:mod:`signalhooks.validation`) and the delivery-time guard's address rules
-(:mod:`signalhooks.transports.guard`).
+typed the value (``full_clean()``, the admin form). The URL, header and number checks
+are the hooks' own (:mod:`signalhooks.validation`), the address rule the delivery-time
+guard's (:mod:`signalhooks.transports.guard`).
 """
 
 from __future__ import annotations
@@ -16,18 +17,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import router
 
 from .. import conf
 from ..targets.signing import SECRET_PREFIX
 from ..transports.guard import blocked_reason
-from ..validation import check_headers, check_url
+from ..validation import check_headers, check_limits, check_url
 from .patterns import pattern_problem
 
 __all__ = [
     "RESERVED_HEADERS",
     "generate_secret",
+    "missing_owner",
     "validate_event_types",
     "validate_headers",
+    "validate_max_attempts",
+    "validate_timeout",
     "validate_url",
 ]
 
@@ -124,3 +129,37 @@ def validate_headers(value: Any) -> None:
             f"Headers {', '.join(reserved)} are set by signalhooks and cannot be overridden.",
             code="reserved",
         )
+
+
+def missing_owner(owner_type_id: int, owner_id: Any) -> str | None:
+    """Why an owner's type and id name no object, or ``None`` if one exists."""
+    from django.contrib.contenttypes.models import ContentType  # an installed app by now
+
+    content_type = ContentType.objects.get_for_id(owner_type_id)
+    model = content_type.model_class()
+    if model is None:  # its app was removed from INSTALLED_APPS
+        return f"The owner's type {content_type.app_label}.{content_type.model} no longer exists."
+    try:
+        owners = model._default_manager.using(router.db_for_read(model))
+        found = owners.filter(pk=owner_id).exists()
+    except (ValueError, TypeError, ValidationError):  # not a key of that model ("abc")
+        found = False
+    return None if found else f"No {model._meta.verbose_name} with id {owner_id!r}."
+
+
+def validate_timeout(value: Any) -> None:
+    """Seconds per attempt: a finite number > 0, as the hooks' ``timeout=``."""
+    _limit(value, None)
+
+
+def validate_max_attempts(value: Any) -> None:
+    """An int >= 1, as the hooks' ``max_attempts=``."""
+    _limit(None, value)
+
+
+def _limit(timeout: Any, max_attempts: Any) -> None:
+    try:
+        check_limits("Endpoint", timeout, max_attempts, None)
+    except ImproperlyConfigured as exc:
+        # Not code="invalid": a number field would show its own "invalid" message instead.
+        raise ValidationError(str(exc).removeprefix("Endpoint: "), code="out_of_range") from None

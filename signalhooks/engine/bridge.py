@@ -133,7 +133,7 @@ class Engine:
         counters.drop()
         counters.accept()
         error = f"dropped: {reason}"
-        result = delivery.result(Attempt(ok=False, error=error))
+        result = delivery.result(Attempt(ok=False, error=error, error_type="dropped"))
         # One warning per second at most: a full queue must not also flood the logs.
         self._drops_since_log += 1
         now = time.monotonic()

@@ -6,14 +6,15 @@ round-robin while the process-wide cap allows. So one slow or failing target
 fills its own lane only and never delays the others. A retry is parked with
 ``call_later`` and holds no slot while it waits.
 
-A target with ``ordered = True`` (SNS FIFO topics) gets a lane that runs one send
+A target with ``fifo = True`` (SNS FIFO topics) gets a lane that runs one send
 at a time; a retry goes back to the *front* of that lane, and the lane pauses for
 the retry delay, so no later delivery overtakes it.
 
-A target with a ``rate_limit`` (sends per second; endpoints stored in the database)
-gets a token bucket: an empty bucket keeps the lane out of ``_ready`` until a
-``call_later`` refill, so the lane waits without holding a concurrency slot. The
-limit is per process (each process has its own lanes).
+A target with a ``rate_limit`` (sends per second) gets a token bucket: an empty
+bucket keeps the lane out of ``_ready`` until a ``call_later`` refill, so the lane
+waits without holding a concurrency slot. The bucket is per process (each process has
+its own lanes); durable rows of such a target also hold a grant of the limit shared
+by every process (:mod:`signalhooks.outbox.limits`) before they reach a lane.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class _Lane:
     __slots__ = (
         "active",
         "bucket",
+        "fifo",
         "limit",
-        "ordered",
         "paused",
         "queue",
         "ready",
@@ -52,12 +53,12 @@ class _Lane:
 
     def __init__(self, target: Target, limit: int) -> None:
         self.target = target
-        self.ordered: bool = getattr(target, "ordered", False)
-        self.limit = 1 if self.ordered else limit
+        self.fifo: bool = getattr(target, "fifo", False)
+        self.limit = 1 if self.fifo else limit
         self.queue: deque[Delivery] = deque()
         self.active = 0
         self.ready = False
-        self.paused = False  # an ordered lane waiting out a retry delay
+        self.paused = False  # a FIFO lane waiting out a retry delay
         rate = getattr(target, "rate_limit", None)
         self.bucket = TokenBucket(rate) if rate else None
         self.refill: asyncio.TimerHandle | None = None  # an empty bucket's wake-up
@@ -151,19 +152,21 @@ class Lanes:
             raise
         except Exception as exc:  # a bug in a target must not lose the batch silently
             logger.exception("signalhooks: %s raised while sending", lane.target.name)
-            attempts = [Attempt(ok=False, error=f"internal error: {exc!r}")] * len(batch)
+            attempts = [
+                Attempt(ok=False, error=f"internal error: {exc!r}", error_type="internal")
+            ] * len(batch)
         finally:
             lane.active -= 1
             self._active -= 1
-        if lane.ordered:
-            self._settle_ordered(lane, batch, attempts)
+        if lane.fifo:
+            self._settle_fifo(lane, batch, attempts)
         else:
             for delivery, attempt in zip(batch, attempts, strict=True):
                 self._settle(delivery, attempt)
         self._make_ready(lane)
         self._pump()
 
-    def _settle_ordered(self, lane: _Lane, batch: list[Delivery], attempts: list[Attempt]) -> None:
+    def _settle_fifo(self, lane: _Lane, batch: list[Delivery], attempts: list[Attempt]) -> None:
         retries: list[Delivery] = []
         wait = 0.0
         for delivery, attempt in zip(batch, attempts, strict=True):
@@ -252,7 +255,8 @@ class Lanes:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         # Without this, abandoned deliveries would stay "pending" for ever: flush()
         # and MAX_QUEUE would count them, and async_receiver callers would never wake.
-        lost = Attempt(ok=False, error="engine shut down before the delivery finished")
+        error = "engine shut down before the delivery finished"
+        lost = Attempt(ok=False, error=error, error_type="shutdown")
         for delivery in list(self._owned):
             self.finish(delivery, lost)
         await self.clients.aclose()

@@ -7,7 +7,8 @@ Two policies, one per way of delivering:
   waiting retry holds no concurrency slot (which a decorator-style retry library
   such as tenacity cannot express);
 * durable (:func:`decide`): ``DURABLE_RETRY_SCHEDULE``, what one attempt's outcome
-  does to its outbox row (delivered, dead, or due again at a time).
+  does to its outbox row (delivered, dead, or due again at a time); an endpoint's
+  ``max_attempts`` ends the schedule early (:func:`durable_max_attempts`).
 
 Both honour ``Retry-After`` (capped by ``RETRY_AFTER_MAX``).
 """
@@ -21,8 +22,17 @@ from datetime import datetime, timedelta
 
 from .. import conf
 from ..outcome.results import Attempt
+from ..targets.base import Target
 
-__all__ = ["Decision", "RetryPolicy", "decide", "first_delay", "retry_policy", "schedule"]
+__all__ = [
+    "Decision",
+    "RetryPolicy",
+    "decide",
+    "durable_max_attempts",
+    "first_delay",
+    "retry_policy",
+    "schedule",
+]
 
 
 # -- in process ---------------------------------------------------------------------
@@ -89,11 +99,24 @@ def first_delay() -> float:
     return float(schedule()[0])
 
 
-def decide(attempts_made: int, attempt: Attempt, now: datetime) -> Decision:
+def durable_max_attempts(target: Target) -> int | None:
+    """The most attempts of ``target``'s outbox rows: an endpoint's ``max_attempts``.
+
+    ``None``: every step of the schedule. A code hook's ``max_attempts`` counts its
+    in-process attempts only; its durable rows follow the whole schedule.
+    """
+    return target.max_attempts if getattr(target, "endpoint_id", None) is not None else None
+
+
+def decide(
+    attempts_made: int, attempt: Attempt, now: datetime, max_attempts: int | None = None
+) -> Decision:
     """Delivered, dead, or pending until ``schedule[attempts_made]`` (or Retry-After) from now.
 
-    ``attempts_made`` counts this attempt. Retry-After is honoured as a lower bound
-    (capped by ``RETRY_AFTER_MAX``): the schedule may wait longer, never shorter.
+    ``attempts_made`` counts this attempt. ``max_attempts`` keeps only the first that
+    many steps of the schedule (more than it has: the whole schedule). Retry-After is
+    honoured as a lower bound (capped by ``RETRY_AFTER_MAX``): the schedule may wait
+    longer, never shorter.
     """
     if attempt.ok:
         return Decision("delivered", None, "")
@@ -101,7 +124,7 @@ def decide(attempts_made: int, attempt: Attempt, now: datetime) -> Decision:
     steps = schedule()
     if not attempt.retryable:
         return Decision("dead", None, f"{error} (not retryable)")
-    if attempts_made >= len(steps):
+    if attempts_made >= min(len(steps), max_attempts or len(steps)):
         return Decision("dead", None, f"{error} (gave up after {attempts_made} attempts)")
     delay = float(steps[attempts_made]) * random.uniform(1 - JITTER, 1 + JITTER)
     if attempt.retry_after is not None:

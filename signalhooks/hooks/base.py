@@ -18,7 +18,8 @@ from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperatio
 from django.db.models import Model
 
 from .. import registry
-from ..accept.route import accept, accept_awaited, route_for
+from ..accept.batch import accept, end_hook
+from ..accept.route import accept_awaited
 from ..engine.handoff import LoopWaiter
 from ..outcome.report import report_rejected
 from ..outcome.results import DeliveryResult
@@ -26,7 +27,10 @@ from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
 from ..snapshot.events import Event, default_event_name
 from ..snapshot.payload import InstanceSerializer, PayloadOptions
 from ..targets.base import Delivery, Target, Waiter
+from ..telemetry.tracing import error_type
 from .conditions import Conditions, Predicate
+from .ordering import ObjectOrder
+from .previous import PreviousAttributes, check_previous
 from .wiring import signal_name
 
 __all__ = ["EventName", "HookOptions", "SignalHook", "rendered_event"]
@@ -99,6 +103,8 @@ class SignalHook:
     #: (at-least-once, survives crashes; needs ``signalhooks_worker``). ``None``:
     #: follow ``SIGNALHOOKS["DURABLE"]``. See :mod:`signalhooks.outbox`.
     durable: bool | None = None
+    #: Per-object order (``HTTPSignalHook(ordered=True)``): finds each event's object.
+    _order: ObjectOrder | None = None
 
     def __init__(
         self,
@@ -110,6 +116,7 @@ class SignalHook:
         use_natural_keys: bool = False,
         when: Predicate | None = None,
         when_changed: list[str] | None = None,
+        previous_attributes: bool = False,
     ) -> None:
         owner = type(self).__name__
         self.payload = PayloadOptions(
@@ -122,6 +129,10 @@ class SignalHook:
         # None: share the default snapshot of this dispatch with other hooks.
         self._serialize = None if self.payload.is_default else self.payload
         self.conditions = Conditions(owner, when=when, when_changed=when_changed)
+        #: ``previous_attributes=True``: an update's data carries the changed fields' old
+        #: values (in the bodies that have a ``data`` of fields; see the subclasses).
+        self.previous_attributes = check_previous(owner, previous_attributes, self.payload)
+        self._previous = PreviousAttributes(self, self.payload) if previous_attributes else None
         if event is not None and not (isinstance(event, str) and event) and not callable(event):
             raise ImproperlyConfigured(
                 f"{type(self).__name__}: event= must be a non-empty string or a callable "
@@ -130,7 +141,12 @@ class SignalHook:
         self.event_name = event
         #: No option that needs _prepare: the hook takes the dispatch's shared event.
         self._plain = not (
-            self._renders or self.conditions.active or event is not None or self._serialize
+            self._renders
+            or self.conditions.active
+            or event is not None
+            or self._serialize
+            or self._previous
+            or self._order is not None
         )
         # Signal.send_robust() logs failures through receiver.__qualname__, which
         # instances lack by default.
@@ -144,25 +160,27 @@ class SignalHook:
 
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
+        # The sending frame (Signal.send's loop over receivers) marks the dispatch.
+        frame = sys._getframe(1)
         dispatch = None
         try:
-            # The sending frame (Signal.send's loop over receivers) marks the dispatch.
-            dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
-            if self._plain:  # default options: the dispatch's shared event, without _prepare
-                event = dispatch.default_event or dispatch.event(None)
-                delivery = Delivery(event, self.target, self)
-            else:
-                prepared = self._prepare(dispatch)
-                if prepared is None:
-                    return
-                delivery = prepared
-            route = dispatch.route
-            if route is None:
-                route = dispatch.route = route_for(delivery.event)
-        except Exception as exc:  # never raise into save(): report and count instead
-            self._reject(exc, signal, kwargs, dispatch)
-            return
-        accept(delivery, self.durable, route)
+            try:
+                dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
+                delivery = self._delivery(dispatch)
+                if delivery is not None:
+                    accept(delivery, self.durable, dispatch)
+            except Exception as exc:  # never raise into save(): report and count instead
+                self._reject(exc, signal, kwargs, dispatch)
+        finally:  # the last hook of the dispatch writes its durable rows (errors propagate)
+            if dispatch is not None:
+                end_hook(dispatch, self)
+
+    def _delivery(self, dispatch: Dispatch) -> Delivery | None:
+        if not self._plain:
+            return self._prepare(dispatch)
+        # Default options: the dispatch's shared event, without _prepare.
+        event = dispatch.default_event or dispatch.event(None)
+        return Delivery(event, self.target, self)
 
     # -- async receiver ----------------------------------------------------------
 
@@ -200,6 +218,8 @@ class SignalHook:
     def _prepare(self, dispatch: Dispatch, waiter: Waiter | None = None) -> Delivery | None:
         kwargs = dispatch.kwargs
         try:
+            previous = self._previous
+            changed = None if previous is None else previous.changes(dispatch)
             conditions = self.conditions
             if conditions.active and not conditions.allows(
                 dispatch.signal, kwargs, dispatch.serial
@@ -210,6 +230,10 @@ class SignalHook:
             event = dispatch.event(
                 None if self.event_name is None else self._name_for(kwargs), self._serialize
             )
+            if changed:
+                assert previous is not None
+                event = previous.attach(event, dispatch, changed)
+            order_key = None if self._order is None else self._order.key_for(kwargs, event.name)
             request = None
             if self._renders:
                 _rendering.current = (kwargs.get("instance"), event)
@@ -222,7 +246,9 @@ class SignalHook:
                 raise  # async_receiver (the only caller with a waiter) retries in a thread
             self._reject(exc, dispatch.signal, kwargs, dispatch, waiter)
             return None
-        return Delivery(event, self.target, self, request, waiter)
+        delivery = Delivery(event, self.target, self, request, waiter)
+        delivery.order_key = order_key
+        return delivery
 
     def _reject(
         self,
@@ -240,7 +266,9 @@ class SignalHook:
         name = self._report_name(signal, kwargs)
         event_id = dispatch.id if dispatch is not None else ""
         error = f"{self!r} on {signal_name(signal)}: {type(exc).__name__}: {exc}"
-        result = DeliveryResult(self.target.name, event_id, name, False, None, error, 0, 0.0)
+        result = DeliveryResult(
+            self.target.name, event_id, name, False, None, error, 0, 0.0, error_type=error_type(exc)
+        )
         report_rejected(result, self)
         if waiter is not None:
             waiter.set_result(result)
@@ -248,8 +276,9 @@ class SignalHook:
     def _skipped(self, kwargs: Mapping[str, Any]) -> DeliveryResult:
         # Not a failure and not counted: the hook's own condition said no.
         error = "not delivered: the hook's when/when_changed condition was false"
+        name = self._name_for(kwargs) or "?"
         return DeliveryResult(
-            self.target.name, "", self._name_for(kwargs) or "?", False, None, error, 0, 0.0
+            self.target.name, "", name, False, None, error, 0, 0.0, error_type="skipped"
         )
 
     def _report_name(self, signal: Any, kwargs: Mapping[str, Any]) -> str:

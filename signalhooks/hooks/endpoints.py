@@ -11,7 +11,8 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db.models import Model
 
-from ..accept.route import accept_all, accept_all_awaited, route_for
+from ..accept.batch import accept_all, end_hook
+from ..accept.route import accept_all_awaited
 from ..endpoints.index import Entry, Matches, OwnerKey, endpoint_index
 from ..endpoints.target import AllEndpoints, EndpointTarget
 from ..engine.handoff import LoopWaiter
@@ -21,6 +22,7 @@ from ..snapshot.events import Event, default_event_name
 from ..targets.base import Delivery, Waiter
 from .base import EventName, HookOptions, SignalHook
 from .options import check_callable, check_durable
+from .ordering import ObjectOrder
 
 __all__ = ["EndpointsHook", "Owner"]
 
@@ -44,13 +46,23 @@ class EndpointsHook(SignalHook):
         ``callable(instance) -> Model | None``: deliver only to the endpoints whose
         owner is the returned object (``None``: the endpoints without an owner). Called
         only when some endpoint matches the event name.
+    ``previous_attributes`` (default ``False``)
+        ``True``: the ``data`` of an update, in the "standard" and "cloudevents" bodies,
+        carries ``"previous_attributes": {field: value before this save}`` for the sent
+        fields that this save changed (left out when none did). The "signalhooks" body
+        has no ``data`` of fields, and no such key.
     ``durable`` (default ``True``)
         Write one outbox row per endpoint in the caller's transaction (one bulk insert
         per event), which the attempts log and replay read; ``False`` delivers in
         process only; ``None`` follows ``SIGNALHOOKS["DURABLE"]``.
+    ``order_key`` (default ``None``: the instance of a model signal)
+        For endpoints with ``ordered`` set: the signal argument naming the object whose
+        events reach the endpoint one at a time (see ``HTTPSignalHook``). Ordered
+        endpoints need durable delivery: with ``durable=False`` they are sent unordered.
 
-    Timeouts and attempts come from the ``SIGNALHOOKS`` settings; each endpoint has its
-    own ``rate_limit``. ``async_receiver`` returns a list of results, one per endpoint.
+    Each endpoint has its own ``rate_limit`` (shared by every process for durable
+    deliveries), ``timeout`` and ``max_attempts`` (empty: the ``SIGNALHOOKS`` settings).
+    ``async_receiver`` returns a list of results, one per endpoint.
     """
 
     target: AllEndpoints
@@ -62,12 +74,20 @@ class EndpointsHook(SignalHook):
         owner: Owner | None = None,
         durable: bool | None = True,
         event: EventName | None = None,
+        previous_attributes: bool = False,
+        order_key: str | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
         name = type(self).__name__
         if owner is not None:
             check_callable(name, "owner", owner, "taking the instance and returning its owner")
         self.durable = check_durable(name, durable)
+        #: The objects of events, for endpoints with ``ordered`` set (durable deliveries).
+        self._endpoint_order = (
+            None
+            if durable is False and order_key is None
+            else ObjectOrder(name, order_key, durable)
+        )
         from django.apps import apps
 
         if apps.apps_ready and not apps.is_installed("signalhooks"):
@@ -78,7 +98,7 @@ class EndpointsHook(SignalHook):
         self.owner = owner
         self.target = AllEndpoints()
         self._renders = False
-        super().__init__(event=event, **options)
+        super().__init__(event=event, previous_attributes=previous_attributes, **options)
 
     # -- routing ---------------------------------------------------------------------
 
@@ -100,10 +120,13 @@ class EndpointsHook(SignalHook):
 
     def _plan(
         self, dispatch: Dispatch, name: str, matches: Matches, waiter: Waiter | None = None
-    ) -> tuple[Event, tuple[Entry, ...]] | None:
-        """The event and its endpoints, or ``None`` (condition false, nothing, rejected)."""
+    ) -> tuple[Event, tuple[Entry, ...], str | None] | None:
+        """The event, its endpoints and its object (for ordered endpoints), or ``None``
+        (condition false, nothing, rejected)."""
         kwargs = dispatch.kwargs
         try:
+            previous = self._previous
+            changed = None if previous is None else previous.changes(dispatch)
             conditions = self.conditions
             if conditions.active and not conditions.allows(
                 dispatch.signal, kwargs, dispatch.serial
@@ -115,17 +138,43 @@ class EndpointsHook(SignalHook):
                 if not entries:
                     return None
             event = dispatch.event(None if self.event_name is None else name, self._serialize)
+            if changed:
+                assert previous is not None
+                event = previous.attach(event, dispatch, changed)
+            order_key = None
+            order = self._endpoint_order
+            if order is not None and any(entry.target.ordered for entry in entries):
+                order_key = order.key_for(kwargs, event.name)
         except Exception as exc:  # never raise into save(): report and count instead
             if isinstance(exc, SynchronousOnlyOperation) and waiter is not None:
                 raise  # async_receiver retries in a thread
             self._reject(exc, dispatch.signal, kwargs, dispatch, waiter)
             return None
-        return event, entries
+        return event, entries, order_key
+
+    def _build(
+        self,
+        event: Event,
+        entries: tuple[Entry, ...],
+        order_key: str | None,
+        waiters: list[LoopWaiter] | None = None,
+    ) -> list[Delivery]:
+        deliveries = []
+        for n, entry in enumerate(entries):
+            waiter = None if waiters is None else waiters[n]
+            delivery = Delivery(event, entry.target, self, None, waiter)
+            if entry.target.ordered:
+                delivery.order_key = order_key
+            deliveries.append(delivery)
+        return deliveries
 
     def _observe(self, dispatch: Dispatch) -> None:
-        """Nothing to deliver: still keep ``when_changed``'s previous values current."""
-        if self.conditions.when_changed is not None:
+        """Nothing to deliver: still keep the previous values of ``when_changed`` and
+        ``previous_attributes`` current."""
+        if self.conditions.when_changed is not None or self._previous is not None:
             try:
+                if self._previous is not None:
+                    self._previous.changes(dispatch)
                 self.conditions.observe(dispatch.kwargs, dispatch.serial)
             except Exception as exc:
                 self._reject(exc, dispatch.signal, dispatch.kwargs, dispatch)
@@ -135,25 +184,28 @@ class EndpointsHook(SignalHook):
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: no query per event (the endpoints are cached),
         and no snapshot when no endpoint matches."""
+        frame = sys._getframe(1)
         dispatch = None
         try:
-            dispatch = join_dispatch(self, signal, sender, kwargs, id(sys._getframe(1)))
-            name = self._routing_name(dispatch)
-            matches = endpoint_index.current().match(name)
-            if not matches.entries:
-                self._observe(dispatch)
-                return
-            planned = self._plan(dispatch, name, matches)
-            if planned is None:
-                return
-            event, entries = planned
-            route = dispatch.route
-            if route is None:
-                route = dispatch.route = route_for(event)
-        except Exception as exc:  # never raise into save(): report and count instead
-            self._reject(exc, signal, kwargs, dispatch)
-            return
-        accept_all([Delivery(event, entry.target, self) for entry in entries], self.durable, route)
+            try:
+                dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
+                deliveries = self._deliveries(dispatch)
+                if deliveries:
+                    accept_all(deliveries, self.durable, dispatch)
+            except Exception as exc:  # never raise into save(): report and count instead
+                self._reject(exc, signal, kwargs, dispatch)
+        finally:  # the last hook of the dispatch writes its durable rows (errors propagate)
+            if dispatch is not None:
+                end_hook(dispatch, self)
+
+    def _deliveries(self, dispatch: Dispatch) -> list[Delivery]:
+        name = self._routing_name(dispatch)
+        matches = endpoint_index.current().match(name)
+        if not matches.entries:
+            self._observe(dispatch)
+            return []
+        planned = self._plan(dispatch, name, matches)
+        return [] if planned is None else self._build(*planned)
 
     # -- async receiver --------------------------------------------------------------
 
@@ -184,14 +236,9 @@ class EndpointsHook(SignalHook):
             planned = await sync_to_async(self._plan)(dispatch, name, matches)
         if planned is None:
             return [rejected.future.result()] if rejected.future.done() else []
-        event, entries = planned
-        waiters = [LoopWaiter() for _ in entries]
-        deliveries = [
-            Delivery(event, entry.target, self, None, waiter)
-            for entry, waiter in zip(entries, waiters, strict=True)
-        ]
+        waiters = [LoopWaiter() for _ in planned[1]]
         try:
-            await accept_all_awaited(deliveries, self.durable)
+            await accept_all_awaited(self._build(*planned, waiters), self.durable)
         except ImproperlyConfigured as exc:  # a bad setting (database errors propagate)
             self._reject(exc, signal, kwargs, dispatch, rejected)
             return [rejected.future.result()]

@@ -12,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
 from ..snapshot.events import Event
-from ..targets.http import HTTPRequest, HTTPTarget
+from ..targets.http import FORMATS, HTTPRequest, HTTPTarget
 from ..targets.signing import Signer
 from ..transports.httpx_compat import check_http_client
 from .base import EventName, HookOptions, SignalHook
@@ -20,7 +20,9 @@ from .options import (
     check_durable,
     check_headers,
     check_limits,
+    check_number,
     check_optional_str,
+    check_order,
     check_url,
     overrides,
 )
@@ -51,12 +53,19 @@ class HTTPSignalHook(SignalHook):
         ctx.load_cert_chain("client.pem", "client.key")``. With your own
         ``http_client``, configure ``verify=``/``cert=`` on it instead.
     ``format`` (default ``"event"``)
-        ``"event"``: the body above. ``"cloudevents"``: a CloudEvents 1.0 event in the
-        structured mode of the HTTP binding (``Content-Type:
-        application/cloudevents+json``): ``id`` = the event id, ``type`` = the event
-        name, ``source``, ``time``, ``subject`` = the instance's pk, and ``data`` =
-        ``{"InstanceId", "Instance"}`` with the instance as a JSON object (``Data`` for
-        a custom signal's arguments). Signed like any body.
+        ``"event"``: the body above. ``"standard"``: the body Standard Webhooks
+        recommends, ``{"type", "timestamp", "data"}``, whose ``data`` is the instance as
+        a plain JSON object (``{"id", <field>: <value>...}``) or a custom signal's
+        arguments (see :mod:`signalhooks.snapshot.data`). ``"cloudevents"``: a
+        CloudEvents 1.0 event in the structured mode of the HTTP binding
+        (``Content-Type: application/cloudevents+json``): ``id`` = the event id,
+        ``type`` = the event name, ``source``, ``time``, ``subject`` = the instance's pk,
+        and ``data`` = ``{"InstanceId", "Instance"}`` with the instance as a JSON object
+        (``Data`` for a custom signal's arguments). Signed like any body.
+    ``previous_attributes`` (default ``False``)
+        ``True`` (with ``format="standard"``): the ``data`` of an update carries
+        ``"previous_attributes": {field: value before this save}`` for the sent fields
+        that this save changed (left out when none did).
     ``source`` (default ``SIGNALHOOKS["CLOUDEVENTS_SOURCE"]``, ``"/signalhooks"``)
         The CloudEvents ``source`` (a URI-reference naming your service), with
         ``format="cloudevents"``.
@@ -64,6 +73,15 @@ class HTTPSignalHook(SignalHook):
         Extra request headers; per-hook overrides of the ``SIGNALHOOKS`` settings; an
         ``httpx2.AsyncClient`` or ``httpx.AsyncClient`` (or a factory returning one) to
         send with instead of the built-in pool.
+    ``rate_limit`` (default ``None``: unlimited)
+        Deliveries per second (a number > 0). Durable deliveries hold it for every
+        process that sends together (a limit shared in the outbox's database, with a
+        burst of a tenth of a second's worth); non-durable ones per process.
+    ``ordered`` (default ``False``) and ``order_key``
+        ``True``: the events of one object (model and primary key) reach the URL one at
+        a time, in the order their transactions committed; a failing one holds back the
+        later ones of its object only. Durable hooks only. ``order_key="order_id"`` names
+        the signal argument that says which object an event belongs to (custom signals).
 
     Redirects are never followed (a 3xx is a failed delivery, not retried); at most
     ``SIGNALHOOKS["RESPONSE_BODY_LIMIT"]`` bytes of a response are read;
@@ -90,10 +108,26 @@ class HTTPSignalHook(SignalHook):
         durable: bool | None = None,
         format: str = "event",
         source: str | None = None,
+        previous_attributes: bool = False,
+        rate_limit: float | None = None,
+        ordered: bool = False,
+        order_key: str | None = None,
         **options: Unpack[HookOptions],
     ) -> None:
         owner = type(self).__name__
+        if format not in FORMATS:
+            raise ImproperlyConfigured(
+                f"{owner}: format= must be 'event' (the event JSON), 'standard' (Standard "
+                "Webhooks' {type, timestamp, data}) or 'cloudevents' (a CloudEvents 1.0 "
+                f"structured-mode envelope), not {format!r}"
+            )
+        if previous_attributes is True and format != "standard":
+            raise ImproperlyConfigured(
+                f"{owner}: previous_attributes=True needs format='standard', whose data "
+                f"carries them; format={format!r} has no place for them"
+            )
         self.durable = check_durable(owner, durable)
+        self._order = check_order(owner, ordered, order_key, self.durable)
         check_url(owner, request_url)
         method = request_method.upper() if isinstance(request_method, str) else ""
         if method not in ("POST", "PUT", "PATCH"):
@@ -106,9 +140,9 @@ class HTTPSignalHook(SignalHook):
         check_optional_str(owner, "source", source, form="'https://shop.example.com/orders'")
         if source is not None and format != "cloudevents":
             raise ImproperlyConfigured(f"{owner}: source= applies to format='cloudevents' only")
-        if format == "cloudevents" and overrides(self, HTTPSignalHook, "get_request_payload"):
+        if format != "event" and overrides(self, HTTPSignalHook, "get_request_payload"):
             raise ImproperlyConfigured(
-                f"{owner}: format='cloudevents' builds the body itself; it cannot be combined "
+                f"{owner}: format={format!r} builds the body itself; it cannot be combined "
                 "with an overridden get_request_payload() (use serializer= to shape the instance)"
             )
         signer = None if secret is None else Signer(secret, owner)
@@ -127,10 +161,13 @@ class HTTPSignalHook(SignalHook):
             max_attempts=max_attempts,
             max_in_flight=max_in_flight,
         )
+        if rate_limit is not None:  # set only when given: it enters the hook's stored key
+            check_number(owner, "rate_limit", rate_limit, positive=True)
+            self.target.rate_limit = float(rate_limit)
         self._renders = overrides(
             self, HTTPSignalHook, "get_request_payload", "get_request_url_headers"
         ) or overrides(self, HTTPSignalHook, "get_request_url_params")
-        super().__init__(event=event, **options)
+        super().__init__(event=event, previous_attributes=previous_attributes, **options)
 
     # Extension points kept from 0.1.1; called in the caller's thread when overridden.
 

@@ -6,13 +6,12 @@ can pass reaches the delivery loop.
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from ..validation import check_headers, check_url
+from ..validation import check_headers, check_limits, check_number, check_url
+from .ordering import ObjectOrder
 
 __all__ = [
     "check_callable",
@@ -21,6 +20,7 @@ __all__ = [
     "check_limits",
     "check_number",
     "check_optional_str",
+    "check_order",
     "check_url",
     "overrides",
 ]
@@ -28,31 +28,6 @@ __all__ = [
 
 def overrides(hook: object, base: type, *names: str) -> bool:
     return any(getattr(type(hook), name) is not getattr(base, name) for name in names)
-
-
-def check_number(
-    owner: str,
-    option: str,
-    value: object,
-    *,
-    integer: bool = False,
-    minimum: float | None = None,
-    positive: bool = False,
-) -> None:
-    """A finite number (an ``int`` if ``integer``), not a bool, ``>= minimum`` / ``> 0``."""
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    ok = isinstance(value, kinds) and not isinstance(value, bool)
-    if ok:
-        number = float(value)  # type: ignore[arg-type]
-        ok = math.isfinite(number)
-        ok = ok and (minimum is None or number >= minimum) and (not positive or number > 0)
-    if not ok:
-        what = "an int" if integer else "a finite number"
-        if positive:
-            what += " > 0"
-        elif minimum is not None:
-            what += f" >= {minimum:g}"
-        raise ImproperlyConfigured(f"{owner}: {option} must be {what}, not {value!r}")
 
 
 def check_callable(owner: str, option: str, value: object, takes: str) -> None:
@@ -96,9 +71,14 @@ def check_durable(owner: str, durable: object) -> bool | None:
     return durable
 
 
-def check_limits(owner: str, timeout: Any, max_attempts: Any, max_in_flight: Any) -> None:
-    if timeout is not None:
-        check_number(owner, "timeout", timeout, positive=True)
-    for name, value in (("max_attempts", max_attempts), ("max_in_flight", max_in_flight)):
-        if value is not None:
-            check_number(owner, name, value, integer=True, minimum=1)
+def check_order(
+    owner: str, ordered: object, order_key: object, durable: bool | None
+) -> ObjectOrder | None:
+    """``ordered=`` / ``order_key=`` of a hook: its :class:`ObjectOrder`, or ``None``."""
+    if not isinstance(ordered, bool):
+        raise ImproperlyConfigured(f"{owner}: ordered must be True or False, not {ordered!r}")
+    if not ordered:
+        if order_key is not None:
+            raise ImproperlyConfigured(f"{owner}: order_key= applies to ordered=True only")
+        return None
+    return ObjectOrder(owner, order_key, durable)

@@ -21,6 +21,7 @@ from django.dispatch import Signal
 __all__ = [
     "Connection",
     "all_signals",
+    "connected_senders",
     "connected_signals",
     "connections",
     "receiver_owners",
@@ -123,6 +124,29 @@ def signal_index() -> dict[int, list[Signal]]:
 def connected_signals(hook: object, index: dict[int, list[Signal]] | None = None) -> list[Signal]:
     """The signals ``hook`` (or its ``async_receiver``) is connected to."""
     return (signal_index() if index is None else index).get(id(hook), [])
+
+
+def connected_senders(signal: Signal, hook: object) -> list[Any]:
+    """The senders ``hook`` (or its ``async_receiver``) is connected to on ``signal``.
+
+    ``None`` stands for "any sender"; a sender that is gone is left out. Reads only
+    ``signal``'s receivers: cheap enough for a known signal such as ``post_save``.
+    """
+    from django.apps import apps
+    from django.dispatch.dispatcher import NONE_ID
+
+    by_id: dict[Any, Any] = {id(model): model for model in apps.get_models()}
+    by_id[NONE_ID] = None
+    found = []
+    for entry in list(signal.receivers):
+        key = entry[0] if isinstance(entry, tuple) else None
+        sender_id = key[1] if isinstance(key, tuple) and len(key) == 2 else NONE_ID
+        for receiver in _receivers_in(entry):
+            if (receiver is hook or getattr(receiver, "__self__", None) is hook) and (
+                sender_id in by_id
+            ):
+                found.append(by_id[sender_id])
+    return found
 
 
 def connections(hook: object, index: dict[int, list[Signal]] | None = None) -> list[Connection]:

@@ -19,6 +19,14 @@ The trace context of the request that fired the signal, when there was one, is s
 as W3C ``traceparent`` / ``tracestate`` strings under a top-level ``"trace"`` key: rows
 without it (older ones, or written with tracing off) decode as before, and a worker
 of a release that does not know the key ignores it.
+
+The body format the delivery was accepted with is stored under ``"format"`` (one of
+``signalhooks.targets.http.BODY_FORMATS``) and comes back as the event's
+``body_format``: a row is sent as it was stored even if its endpoint changed format
+since. A row without it is sent as before: an endpoint's in the event JSON, a hook's
+in its target's format. An update's previous values (``previous_attributes``) are
+stored as ``previous_json``, and an instance shaped by a hook's ``serializer=`` is
+marked ``"instance_custom": true``; both keys are only written when they apply.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from typing import Any, Protocol, TypeVar
 from .. import registry
 from ..exceptions import PayloadError, SerializationError
 from ..snapshot.events import Event, InstanceJSON
-from ..targets.http import HTTPRequest
+from ..targets.http import BODY_FORMATS, HTTPRequest
 from ..targets.sns import SNSMessage
 from ..telemetry.tracing import from_carrier, to_carrier
 
@@ -125,22 +133,34 @@ def _stable(value: Any) -> Any:
 # -- payload -----------------------------------------------------------------------
 
 
-def encode(event: Event, request: Any) -> str:
-    """JSON text holding everything needed to rebuild the delivery."""
-    doc = {
+def encode(event: Event, request: Any, body_format: str | None = None) -> str:
+    """JSON text holding everything needed to rebuild the delivery.
+
+    ``body_format``: the body its target sends now (HTTP targets), stored so that the
+    row is sent as accepted.
+    """
+    fields: dict[str, Any] = {
+        "name": event.name,
+        "id": event.id,
+        "timestamp": event.timestamp,
+        "instance_id": event.instance_id,
+        "instance_json": event.instance_json,
+        "data_json": event.data_json,
+        "model": event.model,
+        "using": event.using,
+    }
+    if event.instance is not None and event.instance.custom:
+        fields["instance_custom"] = True
+    if event.previous is not None:
+        fields["previous_json"] = event.previous.text
+    doc: dict[str, Any] = {
         "v": FORMAT,
-        "event": {
-            "name": event.name,
-            "id": event.id,
-            "timestamp": event.timestamp,
-            "instance_id": event.instance_id,
-            "instance_json": event.instance_json,
-            "data_json": event.data_json,
-            "model": event.model,
-            "using": event.using,
-        },
+        "event": fields,
         "request": None if request is None else _encode_request(request),
     }
+    body_format = event.body_format or body_format
+    if body_format is not None:
+        doc["format"] = body_format
     trace = to_carrier(event.trace)
     if trace is not None:
         doc["trace"] = trace
@@ -157,8 +177,20 @@ def decode(text: str) -> tuple[Event, Any]:
         types = _LEGACY_REQUEST_TYPES if version == 1 else REQUEST_TYPES
         fields = dict(doc["event"])
         instance_json = fields.pop("instance_json", None)
-        instance = None if instance_json is None else InstanceJSON(instance_json)
-        event = Event(**fields, instance=instance, trace=from_carrier(doc.get("trace")))
+        custom = bool(fields.pop("instance_custom", False))
+        instance = None if instance_json is None else InstanceJSON(instance_json, custom=custom)
+        previous_json = fields.pop("previous_json", None)
+        previous = None if previous_json is None else InstanceJSON(previous_json)
+        body_format = doc.get("format")
+        if body_format is not None and body_format not in BODY_FORMATS:
+            raise PayloadError(f"unknown body format {body_format!r}")
+        event = Event(
+            **fields,
+            instance=instance,
+            previous=previous,
+            body_format=body_format,
+            trace=from_carrier(doc.get("trace")),
+        )
         request = None if doc["request"] is None else _decode_value(doc["request"], types)
     except PayloadError:
         raise
@@ -296,6 +328,9 @@ def rebuild(
             raise PayloadError(f"row names endpoint {endpoint_id} but {hook!r} has no endpoints")
         target = target_for(endpoint_id)
     event, request = decode(payload)
+    if endpoint_id is not None and event.body_format is None:
+        # Stored before endpoints had formats: every endpoint was sent the event JSON.
+        event = dataclasses.replace(event, body_format="event")
     return hook, target, event, request
 
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import InvalidStateError
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.utils import timezone
@@ -32,13 +32,14 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 
 if TYPE_CHECKING:
-    from .models import OutboxDelivery
+    from .attempts import AttemptRow
+    from .store import AttemptMade
 
 __all__ = [
     "DurableDelivery",
+    "Stored",
+    "fleet_only",
     "inline_owner",
-    "write_queued_row",
-    "write_queued_rows",
     "write_row",
     "write_rows",
 ]
@@ -52,6 +53,7 @@ class DurableDelivery(Delivery):
 
     __slots__ = ("row_id", "using")
 
+    records_attempts = True
     row_id: int
     using: str
 
@@ -60,87 +62,101 @@ class DurableDelivery(Delivery):
         return True
 
 
+class Stored(NamedTuple):
+    """What :func:`write_rows` wrote."""
+
+    #: The deliveries this process tries first (each holds its row's short lease).
+    first: list[DurableDelivery]
+    #: ``(alias, row id)`` of the rows due now that the fleet sends (hand them over).
+    handed: list[tuple[str, int]]
+
+
 def write_row(delivery: Delivery) -> DurableDelivery | None:
-    """Insert the outbox row in the current transaction; the in-process attempt to make.
-
-    ``None``: the row is left to the workers (a first delay in the schedule, or a full
-    queue). Raises what the database raises: a durable event that cannot be stored
-    must fail the transaction rather than commit without it.
-    """
-    stored = write_rows([delivery])
-    return stored[0] if stored else None
+    """:func:`write_rows` for one delivery: its in-process attempt, or ``None`` (left to
+    the workers)."""
+    first = write_rows([delivery]).first
+    return first[0] if first else None
 
 
-def write_rows(deliveries: Sequence[Delivery]) -> list[DurableDelivery]:
-    """:func:`write_row` for several deliveries: one INSERT per database, not one per row.
+def write_rows(
+    deliveries: Sequence[Delivery], *, inline: bool = True, after: float = 0.0, wake: bool = False
+) -> Stored:
+    """Insert the rows of ``deliveries`` in the current transaction: one INSERT per database.
 
+    ``inline``: this process tries each row first, holding a short lease; except rows
+    only the fleet may send (:func:`fleet_only`), and every row when the schedule
+    delays the first attempt or the engine's queue is full (rows are then left to the
+    workers instead of being dropped). The other rows are due now, or after ``after``
+    seconds (the time an enqueued task has to claim its row before the sweep takes it).
+    ``wake`` (autocommit): the INSERT itself also notifies the workers of the rows left
+    to them, where it can (PostgreSQL); those rows are not in ``handed`` then.
     The deliveries of one event (an ``EndpointsHook``'s) share its encoded payload.
-    Empty: the rows are left to the workers.
+    Raises what the database raises: a durable event that cannot be stored must fail
+    the transaction rather than commit without it.
     """
+    from .rows import insert_rows
+
     delay = first_delay()
-    # The in-process attempt is only the fast path: with a full queue (or a first
-    # delay in the schedule) the rows are left to the workers instead of being dropped.
-    inline = delay == 0 and counters.pending + len(deliveries) <= get_engine().max_queue
-    lease = float(conf.get("DURABLE_LEASE")) if inline else None
-    by_alias = _insert(deliveries, lease=lease, locked_by=inline_owner(), delay=delay)
-    if not inline:
-        _note_left_to_workers(deliveries)
-        return []
-    stored = []
-    for using, pairs in by_alias.items():
-        for delivery, row in pairs:
+    due = delay == 0
+    inline = inline and due and counters.pending + len(deliveries) <= get_engine().max_queue
+    lease = float(conf.get("DURABLE_LEASE"))
+    leases = [lease if inline and not fleet_only(d) else None for d in deliveries]
+    first: list[DurableDelivery] = []
+    handed: list[tuple[str, int]] = []
+    left: list[Delivery] = []
+    for using, rows in _build(deliveries, leases, delay=after if due else delay).items():
+        waiting = sum(1 for _, _, leased in rows if not leased) if due and wake else 0
+        ids, woken = insert_rows([fields for _, fields, _ in rows], using, wake=waiting)
+        for (delivery, _, leased), row_id in zip(rows, ids, strict=True):
+            if not leased:
+                left.append(delivery)
+                if due and not woken:
+                    handed.append((using, row_id))
+                continue
             durable = DurableDelivery(
                 delivery.event, delivery.target, delivery.owner, delivery.request, delivery.waiter
             )
-            durable.row_id = row.pk
+            durable.row_id = row_id
             durable.using = using
-            stored.append(durable)
-    return stored
+            first.append(durable)
+    _note_left_to_workers(left)
+    return Stored(first, handed)
 
 
-def write_queued_row(delivery: Delivery, after: float) -> tuple[str, int, bool]:
-    """Insert a row that this process will not send: ``(alias, row id, due now)``."""
-    return write_queued_rows([delivery], after)[0]
+def fleet_only(delivery: Delivery) -> bool:
+    """Rows that only workers and tasks send, never this process's engine first.
 
-
-def write_queued_rows(deliveries: Sequence[Delivery], after: float) -> list[tuple[str, int, bool]]:
-    """Insert rows that this process will not send: ``(alias, row id, due now)`` each.
-
-    The fleet (``signalhooks_worker``, or a Django task) sends them. ``after``: seconds
-    before a row due now counts as overdue, the time an enqueued task has to claim it
-    (0 for workers, which take due rows themselves). A row whose first attempt the
-    schedule delays is simply due then. Raises what the database raises, like
-    :func:`write_row`.
+    An ordered row waits for the rows before it of its object, which only a claim
+    (of the head row of each key) can see; a rate-limited target's rows need a grant
+    of the shared limit, which the fleet asks for when it claims them.
     """
-    delay = first_delay()
-    now = delay == 0
-    by_alias = _insert(deliveries, lease=None, locked_by="", delay=after if now else delay)
-    _note_left_to_workers(deliveries)
-    return [(using, row.pk, now) for using, pairs in by_alias.items() for _, row in pairs]
+    return delivery.order_key is not None or bool(getattr(delivery.target, "rate_limit", None))
 
 
-def _insert(
-    deliveries: Sequence[Delivery], *, lease: float | None, locked_by: str, delay: float
-) -> dict[str, list[tuple[Delivery, OutboxDelivery]]]:
-    """Build and insert the rows of ``deliveries``, grouped by database alias."""
+def _build(
+    deliveries: Sequence[Delivery], leases: Sequence[float | None], *, delay: float
+) -> dict[str, list[tuple[Delivery, dict[str, Any], bool]]]:
+    """The fields of the rows of ``deliveries``, grouped by database alias, each with
+    whether this process leases it (``leases``: per delivery, the lease, or ``None``)."""
     from .codec import encode
-    from .store import build_row, insert_many
+    from .rows import body_format, row_fields
 
     now = timezone.now()
-    payloads: dict[int, str] = {}
-    by_alias: dict[str, list[tuple[Delivery, OutboxDelivery]]] = {}
-    for delivery in deliveries:
+    owner = inline_owner()
+    payloads: dict[tuple[int, str | None], str] = {}
+    by_alias: dict[str, list[tuple[Delivery, dict[str, Any], bool]]] = {}
+    for delivery, lease in zip(deliveries, leases, strict=True):
         payload = None
         if delivery.request is None:  # rendered from the event alone: encode it once
-            payload = payloads.get(id(delivery.event))
+            fmt = body_format(delivery)  # per format: endpoints of one event may differ
+            payload = payloads.get((id(delivery.event), fmt))
             if payload is None:
-                payload = payloads[id(delivery.event)] = encode(delivery.event, None)
-        row = build_row(
-            delivery, now, lease=lease, locked_by=locked_by, delay=delay, payload=payload
+                payload = payloads[(id(delivery.event), fmt)] = encode(delivery.event, None, fmt)
+        fields = row_fields(
+            delivery, now, lease=lease, locked_by=owner, delay=delay, payload=payload
         )
-        by_alias.setdefault(delivery.event.using or DEFAULT_DB_ALIAS, []).append((delivery, row))
-    for using, pairs in by_alias.items():
-        insert_many([row for _, row in pairs], using)
+        rows = by_alias.setdefault(delivery.event.using or DEFAULT_DB_ALIAS, [])
+        rows.append((delivery, fields, lease is not None))
     return by_alias
 
 
@@ -148,7 +164,8 @@ def _note_left_to_workers(deliveries: Sequence[Delivery]) -> None:
     note = "stored in the outbox; the workers deliver it"
     for delivery in deliveries:
         if delivery.waiter is not None:  # async_receiver: nothing will happen in process
-            delivery.waiter.set_result(delivery.result(Attempt(ok=False, error=note)))
+            stored = Attempt(ok=False, error=note, error_type="stored")
+            delivery.waiter.set_result(delivery.result(stored))
 
 
 _owner: tuple[int, str] | None = None
@@ -217,14 +234,19 @@ class _Writer:
             close_old_connections()
 
     def _write(self, batch: list[Item]) -> None:
+        from .store import outcome
+
         by_alias: dict[str, list[Item]] = {}
         for item in batch:
             by_alias.setdefault(item[0].using, []).append(item)
+        from .attempts import attempt_rows
+
         owner = inline_owner()
         for using, items in by_alias.items():
-            rows = [(d.row_id, d.attempts, a) for d, a, _ in items]
+            rows = [outcome(d.row_id, d, a) for d, a, _ in items]
+            log = attempt_rows((d, a, d.row_id) for d, a, _ in items)
             try:
-                decisions = _record_with_retry(using, owner, rows)
+                decisions = _record_with_retry(using, owner, rows, log)
             except Exception as exc:
                 # The row keeps its lease; a worker retries it when the lease runs out.
                 logger.error(
@@ -242,16 +264,16 @@ class _Writer:
 
 
 def _record_with_retry(
-    using: str, owner: str, rows: list[tuple[int, int, Attempt]]
+    using: str, owner: str, rows: list[AttemptMade], log: list[AttemptRow]
 ) -> list[Decision]:
     from .store import record
 
     try:
-        return record(using, owner, rows)
+        return record(using, owner, rows, attempts=log)
     except Exception:
         # A connection dropped while idle (database restart, CONN_MAX_AGE): reconnect once.
         connections[using].close()
-        return record(using, owner, rows)
+        return record(using, owner, rows, attempts=log)
 
 
 def _settle(delivery: DurableDelivery, attempt: Attempt, decision: Decision) -> None:

@@ -1,9 +1,11 @@
 """Wake ``signalhooks_worker`` when rows are committed: PostgreSQL ``LISTEN``.
 
 Web processes that leave durable rows to the workers (``DURABLE_INLINE=False``) send a
-``NOTIFY`` with each commit that wrote rows (:func:`signalhooks.outbox.store.notify`).
+``NOTIFY`` with each commit that wrote rows (:func:`signalhooks.outbox.wake.notify`).
 The worker keeps one extra connection (psycopg 3, async, autocommit) listening on
-that channel and claims at once when told, instead of waiting for its poll interval.
+that channel, which also holds the advisory lock that counts it among the listening
+workers (:mod:`.wake`), and claims at once when a notification is its to claim,
+instead of waiting for its poll interval.
 The poll stays as the fallback: a notification sent while the listening connection
 was down is not repeated, and other databases have no NOTIFY.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from django.db import connections
 
-from .store import listen_statement
+from .wake import listen_statements
 
 __all__ = ["listen"]
 
@@ -39,11 +41,18 @@ def _conninfo(using: str) -> dict[str, Any] | None:
     return {k: v for k, v in params.items() if k not in _DJANGO_ONLY}
 
 
-async def listen(using: str, wake: Callable[[], None], retry: float = 1.0) -> None:
-    """Call ``wake()`` for every notification on ``using``'s channel, until cancelled.
+async def listen(
+    using: str,
+    wake: Callable[[str], None],
+    joined: Callable[[int], None] | None = None,
+    retry: float = 1.0,
+) -> None:
+    """Call ``wake(payload)`` for every notification on ``using``'s channel, until cancelled.
 
-    Returns at once on a database that cannot notify. A lost connection is opened
-    again after ``retry`` seconds, with one ``wake()`` for what may have been missed.
+    ``joined(backend pid)`` is called once listening (and holding the lock) on a new
+    connection. Returns at once on a database that cannot notify. A lost connection is
+    opened again after ``retry`` seconds, with one ``wake("")`` for what may have been
+    missed.
     """
     loop = asyncio.get_running_loop()
     params = await loop.run_in_executor(None, _conninfo, using)
@@ -54,10 +63,13 @@ async def listen(using: str, wake: Callable[[], None], retry: float = 1.0) -> No
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
-                await conn.execute(listen_statement())
-                wake()  # rows committed while we were not listening
-                async for _ in conn.notifies():
-                    wake()
+                for statement in listen_statements():
+                    await conn.execute(statement)
+                if joined is not None:
+                    joined(conn.info.backend_pid)
+                wake("")  # rows committed while we were not listening
+                async for notification in conn.notifies():
+                    wake(notification.payload)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

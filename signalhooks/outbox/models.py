@@ -65,6 +65,11 @@ class OutboxDelivery(models.Model):
     endpoint_id: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(
         null=True, blank=True
     )
+    #: Ordered delivery: the target and the object whose rows are sent one at a time,
+    #: the lowest id first (:mod:`signalhooks.outbox.ordering`); empty: unordered.
+    order_key: models.CharField[str | None, str | None] = models.CharField(
+        max_length=255, null=True, blank=True
+    )
 
     objects: ClassVar[models.Manager[OutboxDelivery]] = models.Manager()
 
@@ -79,6 +84,12 @@ class OutboxDelivery(models.Model):
             models.Index(fields=["status", "delivered_at"], name="signalhooks_outbox_done"),
             # An endpoint's attempts log, success rate and replay.
             models.Index(fields=["endpoint_id", "created_at"], name="signalhooks_outbox_endpoint"),
+            # Ordered rows: is there a pending row before this one of the same key?
+            models.Index(
+                fields=["order_key", "id"],
+                name="signalhooks_outbox_order",
+                condition=models.Q(status="pending", order_key__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

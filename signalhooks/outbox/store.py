@@ -7,6 +7,7 @@ claimed again) cannot overwrite the newer owner's outcome.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -15,120 +16,49 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from ..engine.retry import Decision, decide
+from ..engine.retry import Decision, decide, durable_max_attempts
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
-from .codec import encode, hook_key
+from .attempts import (
+    ERROR_MAX,
+    AttemptRow,
+    AttemptsNotWritten,
+    delete_deliveries,
+    write_attempts,
+)
 from .models import OutboxDelivery
+from .ordering import heads_only
+from .rows import build_row
 
 __all__ = [
-    "CHANNEL",
     "SWEEP_DOUBLINGS",
+    "AttemptMade",
     "ClaimedRow",
     "build_row",
     "claim",
     "claim_rows",
     "hand_out_overdue",
-    "insert",
-    "insert_many",
-    "listen_statement",
     "mark_dead",
-    "notify",
+    "outcome",
     "owner_id",
     "prune",
     "record",
+    "release",
     "renew",
     "requeue",
 ]
 
-ERROR_MAX = 2000
+logger = logging.getLogger("signalhooks")
 PENDING, DELIVERED, DEAD = OutboxDelivery.PENDING, OutboxDelivery.DELIVERED, OutboxDelivery.DEAD
 
 
 def owner_id(kind: str) -> str:
     """``kind:host:pid:random`` — who holds a lease, shown in the admin."""
     return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
-
-
-def build_row(
-    delivery: Delivery,
-    now: datetime,
-    *,
-    lease: float | None,
-    locked_by: str,
-    delay: float,
-    payload: str | None = None,
-) -> OutboxDelivery:
-    """An unsaved row for ``delivery``; ``lease`` set = the in-process engine tries it first.
-
-    ``payload``: the encoded event when the caller has it already (one event, many rows).
-    """
-    event = delivery.event
-    row = OutboxDelivery(
-        event_id=event.id,
-        event_name=event.name[:255],
-        hook_key=hook_key(delivery.owner),
-        target=delivery.target.name[:255],
-        payload=encode(event, delivery.request) if payload is None else payload,
-        created_at=now,
-        endpoint_id=getattr(delivery.target, "endpoint_id", None),
-    )
-    if lease is not None:
-        row.lease_until = row.next_attempt_at = now + timedelta(seconds=lease)
-        row.locked_by = locked_by
-    else:
-        row.next_attempt_at = now + timedelta(seconds=delay)
-    return row
-
-
-def insert(row: OutboxDelivery, using: str) -> None:
-    """INSERT one row (see :func:`insert_many`)."""
-    insert_many([row], using)
-
-
-def insert_many(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """One INSERT for ``rows``, without ``Model.save()``: no pre_save/post_save for them.
-
-    Signals would reach hooks connected to every model (an outbox row per outbox row,
-    for ever) and would end the per-dispatch snapshot memo of the model being saved.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _insert_autocommit(rows, using)
-        return
-    OutboxDelivery.objects.using(using).bulk_create(rows)
-    for row in rows:
-        if row.pk is None:  # MySQL returns no ids from bulk inserts: find it (same transaction)
-            row.pk = (
-                OutboxDelivery.objects.using(using)
-                .filter(event_id=row.event_id, hook_key=row.hook_key, endpoint_id=row.endpoint_id)
-                .values_list("pk", flat=True)
-                .last()
-            )
-
-
-def _insert_autocommit(rows: Sequence[OutboxDelivery], using: str) -> None:
-    """One ``INSERT ... RETURNING`` statement, which PostgreSQL commits by itself.
-
-    ``bulk_create`` would wrap it in ``transaction.atomic()``: in autocommit that adds a
-    ``BEGIN`` and a ``COMMIT`` round trip to every durable hook call, for one statement
-    that is atomic anyway. ``QuerySet._insert`` is what ``bulk_create`` and
-    ``Model.save()`` run inside; it sends no model signals either.
-    """
-    meta = OutboxDelivery._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    queryset: Any = OutboxDelivery.objects.using(using)  # django-stubs omit _insert
-    returned = queryset._insert(
-        list(rows), fields=fields, returning_fields=meta.db_returning_fields, using=using
-    )
-    for row, values in zip(rows, returned, strict=True):
-        row.pk = values[0]
-        row._state.adding = False
-        row._state.db = using
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +96,9 @@ def _lock_due(
     rows: QuerySet[OutboxDelivery], now: datetime, batch: int, fields: tuple[str, ...]
 ) -> list[Any]:
     """``fields`` of up to ``batch`` due pending rows, oldest first, locked (``FOR UPDATE
-    SKIP LOCKED``) until the caller's transaction ends."""
+    SKIP LOCKED``) until the caller's transaction ends; of ordered rows, heads only."""
     return list(
-        rows.select_for_update(skip_locked=True)
+        heads_only(rows.select_for_update(skip_locked=True))
         .filter(status=PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list(*fields)[:batch]
@@ -183,7 +113,8 @@ def claim_rows(
     A row is taken only while it is pending, not leased by anyone, and has exactly the
     attempts the task was enqueued for: a task that runs twice, or late after a retry
     was scheduled, finds nothing to do (``SKIP LOCKED`` also skips a row another
-    process is claiming at this very moment).
+    process is claiming at this very moment). An ordered row is taken only as the head
+    of its key; the task that finishes the head enqueues the next.
     """
     expected = dict(items)
     if not expected:
@@ -194,7 +125,7 @@ def claim_rows(
     with transaction.atomic(using=using):
         found = [
             row
-            for row in rows.select_for_update(skip_locked=True)
+            for row in heads_only(rows.select_for_update(skip_locked=True))
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
             .filter(pk__in=list(expected), status=PENDING)
             .values_list("id", "hook_key", "target", "payload", "attempts", "endpoint_id")
@@ -238,28 +169,6 @@ def hand_out_overdue(using: str, batch: int, hold: float) -> list[tuple[int, int
 SWEEP_DOUBLINGS = 3
 
 
-#: The PostgreSQL channel that wakes ``signalhooks_worker`` when rows are committed.
-CHANNEL = "signalhooks_outbox"
-
-
-def notify(using: str) -> None:
-    """Tell the workers listening on database ``using`` that rows are due (PostgreSQL).
-
-    Inside a transaction the notification is delivered at its commit, and not at all
-    after a rollback; elsewhere at once. Other databases have no NOTIFY: their workers
-    poll.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}")
-
-
-def listen_statement() -> str:
-    """What a listening connection runs to hear :func:`notify` (PostgreSQL)."""
-    return f"LISTEN {CHANNEL}"
-
-
 def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
     """Extend the lease of rows still being worked on (``lease_until`` unset = settled)."""
     if not ids:
@@ -272,26 +181,40 @@ def renew(using: str, worker: str, ids: Sequence[int], lease: float) -> int:
     )
 
 
+#: What :func:`record` writes for one row: (row id, attempts made, the last attempt, the
+#: most attempts allowed or ``None``).
+AttemptMade = tuple[int, int, Attempt, int | None]
+
+
+def outcome(row_id: int, delivery: Delivery, attempt: Attempt) -> AttemptMade:
+    """One item of :func:`record`: ``delivery`` (of row ``row_id``) made ``attempt``."""
+    return (row_id, delivery.attempts, attempt, durable_max_attempts(delivery.target))
+
+
 def record(
     using: str,
     locked_by: str,
-    items: Sequence[tuple[int, int, Attempt]],
+    items: Sequence[AttemptMade],
     *,
     grace: float = 0.0,
+    attempts: Sequence[AttemptRow] = (),
 ) -> list[Decision]:
-    """Write the outcome of one attempt per ``(row id, attempts made, attempt)``.
+    """Write the outcome of one attempt per item (:func:`outcome` makes them).
 
     Delivered rows are grouped into one ``UPDATE`` per status code; the rest go in
-    one ``bulk_update``; all in one transaction. ``grace``: seconds after its next
-    attempt time before a row that stays pending counts as overdue (a task deferred
-    to that time is on its way; workers and the sweep leave the row to it until then).
+    one ``bulk_update``; ``attempts`` (the attempts log's rows, see
+    :mod:`.attempts`) in one statement; all in one transaction (a failure to insert
+    the attempts is logged, and the outcomes are written without them). ``grace``:
+    seconds after its next attempt time before a row that stays pending counts as
+    overdue (a task deferred to that time is on its way; workers and the sweep leave
+    the row to it until then).
     """
     now = timezone.now()
-    decisions = [decide(made, attempt, now) for _, made, attempt in items]
+    decisions = [decide(made, attempt, now, most) for _, made, attempt, most in items]
     mine = OutboxDelivery.objects.using(using).filter(locked_by=locked_by, status=PENDING)
     delivered: dict[int | None, list[int]] = {}
     failed: list[OutboxDelivery] = []
-    for (row_id, made, attempt), decision in zip(items, decisions, strict=True):
+    for (row_id, made, attempt, _), decision in zip(items, decisions, strict=True):
         if decision.status == DELIVERED:
             delivered.setdefault(attempt.status, []).append(row_id)
             continue
@@ -306,20 +229,53 @@ def record(
                 last_status=attempt.status,
             )
         )
+    if attempts:
+        try:
+            with transaction.atomic(using=using):
+                write_attempts(attempts, using)  # first: its failure leaves nothing to undo
+                _settle(mine, delivered, failed, now)
+            return decisions
+        except AttemptsNotWritten as exc:
+            logger.error("signalhooks: %s; the outcomes are recorded without them", exc)
     with transaction.atomic(using=using):
-        for status, ids in delivered.items():
-            mine.filter(pk__in=ids).update(
-                status=DELIVERED,
-                attempts=F("attempts") + 1,
-                delivered_at=now,
-                last_status=status,
-                last_error="",
-                lease_until=None,
-            )
-        if failed:
-            fields = ["status", "attempts", "next_attempt_at", "lease_until"]
-            mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
+        _settle(mine, delivered, failed, now)
     return decisions
+
+
+def _settle(
+    mine: QuerySet[OutboxDelivery],
+    delivered: dict[int | None, list[int]],
+    failed: list[OutboxDelivery],
+    now: datetime,
+) -> None:
+    for status, ids in delivered.items():
+        mine.filter(pk__in=ids).update(
+            status=DELIVERED,
+            attempts=F("attempts") + 1,
+            delivered_at=now,
+            last_status=status,
+            last_error="",
+            lease_until=None,
+        )
+    if failed:
+        fields = ["status", "attempts", "next_attempt_at", "lease_until"]
+        mine.bulk_update(failed, [*fields, "last_error", "last_status"], batch_size=500)
+
+
+def release(using: str, locked_by: str, items: Iterable[tuple[int, datetime]]) -> None:
+    """Give claimed rows back, each due again at its time; no attempt is counted.
+
+    For rows a rate limit does not let go now (:mod:`.limits`): they leave the claimer's
+    hands instead of keeping other rows waiting.
+    """
+    rows = [
+        OutboxDelivery(id=row_id, next_attempt_at=when, lease_until=None, locked_by="")
+        for row_id, when in items
+    ]
+    if rows:
+        OutboxDelivery.objects.using(using).filter(locked_by=locked_by, status=PENDING).bulk_update(
+            rows, ["next_attempt_at", "lease_until", "locked_by"], batch_size=500
+        )
 
 
 def mark_dead(using: str, locked_by: str, items: Iterable[tuple[int, str]]) -> None:
@@ -346,14 +302,17 @@ def requeue(rows: QuerySet[OutboxDelivery]) -> int:
     )
 
 
-def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> int:
-    """Delete delivered rows (and dead ones, if asked) older than ``days``, in chunks."""
+def prune(using: str, days: float, *, dead: bool = False, chunk: int = 5000) -> tuple[int, int]:
+    """Delete delivered rows (and dead ones, if asked) older than ``days``, with their
+    attempts (:func:`~signalhooks.outbox.attempts.delete_deliveries`), in chunks; how
+    many rows, and how many attempts."""
     cutoff = timezone.now() - timedelta(days=days)
     rows = OutboxDelivery.objects.using(using)
     old = rows.filter(status=DELIVERED, delivered_at__lt=cutoff)
     if dead:
         old = old | rows.filter(status=DEAD, created_at__lt=cutoff)
-    total = 0
+    rows_deleted = attempts_deleted = 0
     while ids := list(old.values_list("pk", flat=True)[:chunk]):
-        total += rows.filter(pk__in=ids).delete()[0]
-    return total
+        deleted = delete_deliveries(ids, using)
+        rows_deleted, attempts_deleted = rows_deleted + deleted[0], attempts_deleted + deleted[1]
+    return rows_deleted, attempts_deleted

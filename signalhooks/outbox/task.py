@@ -16,6 +16,10 @@ The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
    where the backend can defer tasks; elsewhere the row is left to the schedule, which
    ``signalhooks_worker --sweep`` (or a plain ``signalhooks_worker``) keeps.
 
+Rate-limited rows go with a grant of the shared limit (:mod:`.limits`), the others are
+enqueued again for when it lets them go. An ordered row is claimed only as the head of
+its object's rows (:mod:`.ordering`); the task that finishes a head enqueues the next.
+
 The row, not the task, is the truth: a task that is never enqueued (a process that
 died after commit, a broker that is down) or that the broker loses leaves a pending
 row that becomes overdue after ``DURABLE_LEASE`` seconds, and the sweep enqueues it
@@ -34,8 +38,9 @@ import concurrent.futures
 import importlib
 import inspect
 import logging
+import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -48,9 +53,12 @@ from ..engine.bridge import get_engine
 from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
+from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
 from .inline import inline_owner
-from .store import claim_rows, mark_dead, record
+from .limits import admit
+from .ordering import successors
+from .store import claim_rows, mark_dead, outcome, record
 
 __all__ = [
     "CHUNK",
@@ -101,18 +109,24 @@ def backend(alias: str | None = None) -> Any:
 def deliver(using: str, rows: list[list[int]]) -> dict[str, int]:
     """Deliver the outbox rows ``[[row id, attempts], ...]`` of database ``using``."""
     batch = _start(using, rows)
-    if batch.deliveries:
-        concurrent.futures.wait([d.attempt for d in batch.deliveries], timeout=_limit())
+    while waiting := batch.waiting():
+        concurrent.futures.wait(waiting, timeout=batch.slice())
+        batch.record_finished()
     return batch.finish()
 
 
 async def adeliver(using: str, rows: list[list[int]]) -> dict[str, int]:
     """:func:`deliver` as a coroutine: the database work in a thread, the sending awaited."""
     batch = await sync_to_async(_start)(using, rows)
-    if batch.deliveries:
-        attempts = [asyncio.wrap_future(d.attempt) for d in batch.deliveries]
-        await asyncio.wait(attempts, timeout=_limit())
+    while waiting := batch.waiting():
+        await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=batch.slice())
+        await sync_to_async(batch.record_finished)()
     return await sync_to_async(batch.finish)()
+
+
+#: Seconds between two recordings of a task's finished attempts: an attempt (and its
+#: row in the attempts log) is recorded soon after its end, whatever the others take.
+RECORD_EVERY = 1.0
 
 
 def _limit() -> float:
@@ -125,6 +139,7 @@ class TaskDelivery(Delivery):
 
     __slots__ = ("abandoned", "attempt", "done", "row_id")
 
+    records_attempts = True
     row_id: int
     attempt: concurrent.futures.Future[Attempt]
     done: Callable[[], None]
@@ -148,46 +163,73 @@ class _Batch:
 
     def __init__(self, using: str, deliveries: list[TaskDelivery], dead: int) -> None:
         self.using = using
-        self.deliveries = deliveries
-        self.dead = dead
+        self.unrecorded = deliveries
+        self.counts = {"delivered": 0, "failed": dead, "unfinished": len(deliveries)}
+        self.deadline = time.monotonic() + _limit()
+        self.can_defer: bool | None = None
+
+    def waiting(self) -> list[concurrent.futures.Future[Attempt]]:
+        """The attempts still running, until the lease ends (then none)."""
+        if time.monotonic() >= self.deadline:
+            return []
+        return [d.attempt for d in self.unrecorded if not d.attempt.done()]
+
+    def slice(self) -> float:
+        """Seconds to wait before recording what finished meanwhile."""
+        return max(min(RECORD_EVERY, self.deadline - time.monotonic()), 0.0)
+
+    def record_finished(self) -> None:
+        """The task's thread: record the attempts made so far, report, enqueue the retries."""
+        finished = [d.attempt.done() and not d.attempt.cancelled() for d in self.unrecorded]
+        made = [d for d, done in zip(self.unrecorded, finished, strict=True) if done]
+        if made:
+            self.unrecorded = [
+                d for d, done in zip(self.unrecorded, finished, strict=True) if not done
+            ]
+            self._record([(d, d.attempt.result()) for d in made])
 
     def finish(self) -> dict[str, int]:
-        """The task's thread: record the attempts made, report, enqueue the retries.
+        """The task's thread: record what finished; the counts.
 
         An attempt still running after the lease is not recorded: its row is
         another's by then, and whoever sends it records it.
         """
-        for delivery in self.deliveries:
+        for delivery in self.unrecorded:
             delivery.abandoned = not delivery.attempt.done()
-        made = [(d, d.attempt.result()) for d in self.deliveries if not d.abandoned]
-        can_defer = _can_defer()
+        self.record_finished()
+        return self.counts
+
+    def _record(self, made: list[tuple[TaskDelivery, Attempt]]) -> None:
+        if self.can_defer is None:
+            self.can_defer = _can_defer()
         try:
             decisions = record(
                 self.using,
                 inline_owner(),
-                [(d.row_id, d.attempts, attempt) for d, attempt in made],
-                grace=_limit() if can_defer else 0.0,
+                [outcome(d.row_id, d, attempt) for d, attempt in made],
+                grace=_limit() if self.can_defer else 0.0,
+                attempts=attempt_rows((d, attempt, d.row_id) for d, attempt in made),
             )
         except Exception:  # the task fails; the rows come back when their lease runs out
             for delivery, _ in made:
                 counters.hand_off()
                 delivery.done()
             raise
-        counts = {"delivered": 0, "failed": self.dead, "unfinished": len(self.deliveries)}
         retries: list[tuple[int, int, datetime]] = []
         for (delivery, attempt), decision in zip(made, decisions, strict=True):
-            counts["unfinished"] -= 1
-            counts["delivered" if attempt.ok else "failed"] += 1
+            self.counts["unfinished"] -= 1
+            self.counts["delivered" if attempt.ok else "failed"] += 1
             if decision.final:
                 report(delivery.result(attempt), delivery.owner)
             else:
                 counters.hand_off()  # the row's schedule has it now
-                if can_defer and decision.next_attempt_at is not None:
+                if self.can_defer and decision.next_attempt_at is not None:
                     retries.append((delivery.row_id, delivery.attempts, decision.next_attempt_at))
             delivery.done()
         for row_id, attempts, when in retries:
             enqueue(self.using, [(row_id, attempts)], run_after=when)
-        return counts
+        finished = [d.row_id for (d, _), x in zip(made, decisions, strict=True) if x.final]
+        enqueue(self.using, successors(self.using, finished))  # the next of ordered rows
 
 
 def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
@@ -195,6 +237,11 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
     items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
     claimed = claim_rows(using, inline_owner(), items, _limit())
     rebuilt, bad = rebuild_rows(_registry, claimed, "task")
+    can_defer = _can_defer()
+    # A deferred row waits for its task one lease past its time, as a retry does.
+    rebuilt, deferred = admit(using, inline_owner(), rebuilt, grace=_limit() if can_defer else 0)
+    for row, when in deferred if can_defer else ():
+        enqueue(using, [(row.id, row.attempts)], run_after=datetime.fromtimestamp(when, UTC))
     deliveries: list[TaskDelivery] = []
     for row, (hook, target, event, request) in rebuilt:
         delivery = TaskDelivery(event, target, hook, request)
@@ -205,6 +252,7 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
         deliveries.append(delivery)
     if bad:
         mark_dead(using, inline_owner(), bad)
+        enqueue(using, successors(using, [row_id for row_id, _ in bad]))
     engine = get_engine()
     for delivery in deliveries:
         if not engine.accept(delivery):  # a full queue (counted, logged): the lease brings
@@ -227,10 +275,12 @@ def enqueue(
 ) -> int:
     """Enqueue tasks for ``(row id, attempts)`` pairs, :data:`CHUNK` rows per task.
 
-    Returns how many rows were handed to the backend. A failure is logged, never
+    Returns how many rows were handed to the backend (none for no pairs). A failure is logged, never
     raised: the rows stay pending and the sweep enqueues them once they are overdue.
     """
     handed = 0
+    if not items:
+        return 0
     try:
         task = _task_for(run_after)
         for start in range(0, len(items), CHUNK):

@@ -31,9 +31,12 @@ from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from ..transports.pool import Clients
+from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
+from .limits import admit
 from .listen import listen
-from .store import claim, mark_dead, owner_id, record, renew
+from .store import claim, mark_dead, outcome, owner_id, record, renew
+from .wake import REFRESH, Alarm, WakeGate, listening_workers
 
 __all__ = ["Worker"]
 
@@ -46,6 +49,7 @@ class WorkerDelivery(Delivery):
 
     __slots__ = ("row_id", "worker")
 
+    records_attempts = True
     row_id: int
     worker: Worker
 
@@ -82,7 +86,10 @@ class Worker:
         self.poll = poll
         self.once = once
         self.id = owner_id("worker")
-        self.stats = {"claimed": 0, "delivered": 0, "retrying": 0, "dead": 0}
+        self.stats = {"claimed": 0, "delivered": 0, "retrying": 0, "dead": 0, "deferred": 0}
+        #: Notifications heard, and those this worker claimed for (see .wake).
+        self.wakes = {"notified": 0, "woken": 0}
+        self._gate = WakeGate(batch)
         self._registry = HookRegistry()
         self._in_hand: dict[int, WorkerDelivery] = {}  # claimed, until its outcome is written
         self._unsettled = 0  # in hand and not yet attempted (queued or sending)
@@ -99,6 +106,7 @@ class Worker:
     async def run(self) -> dict[str, int]:
         """Work until :meth:`stop` (SIGTERM/SIGINT in the main thread); returns counts."""
         self._loop = asyncio.get_running_loop()
+        self._alarm = Alarm(self._loop, self._changed.set)
         self._db = ThreadPoolExecutor(1, thread_name_prefix="signalhooks-worker-db")
         self._lanes = Lanes(Clients(), max_in_flight=self.concurrency)
         handled = self._install_signal_handlers()
@@ -106,7 +114,8 @@ class Worker:
             asyncio.create_task(self._record_loop()),
             asyncio.create_task(self._renew_loop()),
             # PostgreSQL: claim as soon as a web process commits rows (NOTIFY).
-            asyncio.create_task(listen(self.using, self._notified)),
+            asyncio.create_task(listen(self.using, self._notified, self._gate.joined)),
+            asyncio.create_task(self._watch_loop()),
         ]
         vendor = await self._call(lambda: connections[self.using].vendor)
         if vendor == "sqlite":
@@ -141,8 +150,13 @@ class Worker:
         self._stopping = True
         self._changed.set()
 
-    def _notified(self) -> None:
-        """Loop: a web process committed rows (PostgreSQL NOTIFY)."""
+    def _notified(self, payload: str) -> None:
+        """Loop: a web process committed rows (PostgreSQL NOTIFY), or we (re)connected."""
+        if payload:
+            self.wakes["notified"] += 1
+            if not self._gate.claims(payload):
+                return  # another worker's to claim
+            self.wakes["woken"] += 1
         self._told = True
         self._changed.set()
 
@@ -172,12 +186,13 @@ class Worker:
                 continue
             self._told = False
             try:
-                claimed, deliveries = await self._call(self._claim, min(room, self.batch))
+                claimed, deliveries, deferred = await self._call(self._claim, min(room, self.batch))
             except Exception as exc:  # database down: keep the process, try again later
                 logger.error("signalhooks worker: claiming failed: %s", exc)
                 await self._call(self._close_connection)
                 await self._pause(self.poll)
                 continue
+            self._alarm.add(deferred)
             self._unsettled += len(deliveries)
             for delivery in deliveries:
                 self._in_hand[delivery.row_id] = delivery
@@ -193,11 +208,14 @@ class Worker:
         """DB thread: drop a connection that failed; the next query reconnects."""
         connections[self.using].close()
 
-    def _claim(self, size: int) -> tuple[int, list[WorkerDelivery]]:
-        """DB thread: claim, decode, bury rows that cannot be sent; ``(claimed, sendable)``."""
+    def _claim(self, size: int) -> tuple[int, list[WorkerDelivery], list[float]]:
+        """DB thread: claim, decode, bury rows that cannot be sent, defer what a rate limit
+        holds back; ``(claimed, sendable, when the deferred rows are due)``."""
         rows = claim(self.using, self.id, size, self.lease)
         self.stats["claimed"] += len(rows)
         rebuilt, bad = rebuild_rows(self._registry, rows, "worker")
+        rebuilt, deferred = admit(self.using, self.id, rebuilt)
+        self.stats["deferred"] += len(deferred)
         good: list[WorkerDelivery] = []
         for row, (hook, target, event, request) in rebuilt:
             delivery = WorkerDelivery(event, target, hook, request)
@@ -208,7 +226,7 @@ class Worker:
         if bad:
             mark_dead(self.using, self.id, bad)
             self.stats["dead"] += len(bad)
-        return len(rows), good
+        return len(rows), good, [when for _, when in deferred]
 
     # -- outcomes ------------------------------------------------------------------
 
@@ -242,7 +260,9 @@ class Worker:
 
     def _record(self, batch: list[tuple[WorkerDelivery, Attempt]]) -> None:
         """DB thread: write the batch, then report final outcomes (logs, signals)."""
-        decisions = record(self.using, self.id, [(d.row_id, d.attempts, a) for d, a in batch])
+        items = [outcome(d.row_id, d, a) for d, a in batch]
+        log = attempt_rows((d, a, d.row_id) for d, a in batch)
+        decisions = record(self.using, self.id, items, attempts=log)
         for (delivery, attempt), decision in zip(batch, decisions, strict=True):
             if decision.final:
                 self.stats["delivered" if attempt.ok else "dead"] += 1
@@ -250,6 +270,16 @@ class Worker:
             else:
                 self.stats["retrying"] += 1
                 counters.hand_off()
+
+    async def _watch_loop(self) -> None:
+        """Keep this worker's view of the listening workers fresh (see :mod:`.wake`)."""
+        while True:
+            await asyncio.sleep(REFRESH)
+            if self._gate.stale():
+                try:
+                    self._gate.refresh(await self._call(listening_workers, self.using))
+                except Exception as exc:  # the last view serves; every worker polls anyway
+                    logger.warning("signalhooks worker: listing the workers failed: %s", exc)
 
     async def _renew_loop(self) -> None:
         while True:

@@ -21,6 +21,8 @@ from .results import DeliveryResult
 __all__ = ["Counters", "counters", "report", "report_rejected"]
 
 logger = logging.getLogger("signalhooks")
+#: What metrics count endpoint deliveries without a hook (test events) under.
+ENDPOINTS = "endpoints"
 
 
 class Counters:
@@ -121,8 +123,11 @@ def _emit(result: DeliveryResult, hook: Any) -> None:
 
 def report(result: DeliveryResult, hook: Any, *, log: bool = True) -> None:
     """Count, log and signal one final outcome (called once per event and target)."""
+    # Measured before it is counted as finished: flush() returns with the metrics written.
+    metrics.record_outcome(
+        _counted_as(result, hook), result.ok, result.duration, result.endpoint_id
+    )
     counters.finish(result.ok)
-    metrics.record_outcome(result.target, result.ok, result.duration)
     if not log:
         pass
     elif result.ok:
@@ -150,6 +155,14 @@ def report(result: DeliveryResult, hook: Any, *, log: bool = True) -> None:
             extra={"signalhooks": _as_extra(result)},
         )
     _emit(result, hook)
+
+
+def _counted_as(result: DeliveryResult, hook: Any) -> str:
+    """The target name metrics count ``result`` under: an endpoint's delivery under its
+    hook's (an ``EndpointsHook``'s "endpoints"), so that metrics carry no URL per endpoint."""
+    if result.endpoint_id is None:
+        return result.target
+    return str(getattr(getattr(hook, "target", None), "name", ENDPOINTS))
 
 
 def report_rejected(result: DeliveryResult, hook: Any) -> None:

@@ -2,9 +2,11 @@
 
 ``id`` is the event id, ``type`` the event name, ``time`` when the signal fired,
 ``subject`` the instance's primary key (model events), and ``data`` a JSON object (not
-base64): ``{"InstanceId", "Instance"}`` with the instance as Django's JSON serializer
-writes it (``{"model", "pk", "fields"}``), plus ``Data`` for a custom signal's
-arguments. The instance's JSON text is embedded as it is, not parsed and re-encoded.
+base64): by default ``{"InstanceId", "Instance"}`` with the instance as Django's JSON
+serializer writes it (``{"model", "pk", "fields"}``), plus ``Data`` for a custom
+signal's arguments (the instance's JSON text is embedded as it is, not parsed and
+re-encoded); with ``standard=True``, the ``data`` of the "standard" body (endpoints
+whose ``payload_format`` is ``"cloudevents"``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 
-def envelope(event: Event, source: str) -> str:
+def envelope(event: Event, source: str, *, standard: bool = False) -> str:
     """The CloudEvent for ``event`` with ``source``, as compact JSON text."""
     head: dict[str, str] = {
         "specversion": SPECVERSION,
@@ -32,6 +34,8 @@ def envelope(event: Event, source: str) -> str:
     }
     if event.instance_id is not None:
         head["subject"] = event.instance_id
+    if standard:
+        return _dumps(head)[:-1] + ',"data":' + event.standard_data_json + "}"
     data = []
     if event.instance is not None:
         data.append('"InstanceId":' + _dumps(event.instance_id or ""))

@@ -15,6 +15,10 @@ dispatch, so a second ``save()`` of an instance changed in between is snapshotte
 afresh even when every argument is the same object. (Not caught: two dispatches from
 the same place with the same argument objects, between which every hook of the first
 was disconnected and only new ones connected; the second would join the first.)
+
+A dispatch also carries the durable rows its hooks hold until the last of them writes
+them all (:mod:`signalhooks.accept.batch`); a new dispatch of the thread tells the last
+one's rows that their dispatch has ended.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from operator import is_
-from typing import Any
+from types import FrameType
+from typing import Any, Protocol
 
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -42,17 +47,27 @@ _serials = itertools.count(1)
 _UNSET: Any = object()
 
 
+class HeldRows(Protocol):
+    """What a dispatch knows of the durable rows its hooks hold (see the accept layer)."""
+
+    def abandoned(self) -> None:
+        """A new dispatch started in this thread while rows were still held."""
+
+
 class Dispatch:
     """The hooks' view of one signal dispatch; see the module docstring."""
 
     __slots__ = (
         "_data",
         "_extra",
+        "_named",
         "default_event",
+        "frame",
         "id",
         "kwargs",
         "marker",
         "route",
+        "rows",
         "seen",
         "sender",
         "serial",
@@ -86,8 +101,14 @@ class Dispatch:
         self.route: Any = None
         #: The event of hooks with default options, once one of them has asked.
         self.default_event: Event | None = None
+        #: The frame that calls the hook being called now (``Signal.send()``'s loop), or
+        #: ``None`` between hook calls: never kept longer, frames hold every local.
+        self.frame: FrameType | None = None
+        #: The durable rows held for this dispatch's last hook to write (accept layer).
+        self.rows: HeldRows | None = None
         self._data: Any = _UNSET
         self._extra: Any = _UNSET
+        self._named: dict[str, Event] | None = None  # the default event under other names
 
     def event(self, name: str | None, serialize: Callable[[Model], str] | None = None) -> Event:
         """The event for a hook naming it ``name`` (``None``: the default name).
@@ -98,9 +119,21 @@ class Dispatch:
         if serialize is not None:
             instance = self.kwargs.get("instance")
             assert isinstance(instance, Model)  # hooks pass serialize for model events only
-            event = self._model_event(instance, InstanceJSON(serialize(instance)))
+            # A hook's serializer= shapes the instance itself: "custom" for the standard data.
+            custom = bool(getattr(serialize, "custom", False))
+            event = self._model_event(instance, InstanceJSON(serialize(instance), custom=custom))
         else:
             event = self.default_event or self._default()
+            if name is not None and name != event.name:
+                # One object per name: the outbox encodes each event object once, and
+                # the hooks that name the event alike share it.
+                named = self._named
+                if named is None:
+                    named = self._named = {}
+                renamed = named.get(name)
+                if renamed is None:
+                    renamed = named[name] = replace(event, name=name)
+                return renamed
         if name is not None and name != event.name:
             event = replace(event, name=name)  # same id, same snapshot
         return event
@@ -156,9 +189,17 @@ class Dispatch:
 
 
 def join_dispatch(
-    hook: object, signal: object, sender: object, kwargs: Mapping[str, Any], marker: object
+    hook: object,
+    signal: object,
+    sender: object,
+    kwargs: Mapping[str, Any],
+    marker: object,
+    frame: FrameType | None = None,
 ) -> Dispatch:
-    """The dispatch ``hook`` is being called in: the thread's last one, or a new one."""
+    """The dispatch ``hook`` is being called in: the thread's last one, or a new one.
+
+    ``frame``: the hook's caller, kept on the dispatch for the duration of the call.
+    """
     key = id(hook)
     last: Dispatch | None = getattr(_local, "last", None)
     if (
@@ -171,8 +212,13 @@ def join_dispatch(
         and all(map(is_, last.values, kwargs.values()))
     ):
         last.seen.add(key)
+        last.frame = frame
         return last
+    if last is not None and last.rows is not None:
+        rows, last.rows = last.rows, None
+        rows.abandoned()
     last = _local.last = Dispatch(signal, sender, kwargs, marker, key)
+    last.frame = frame
     return last
 
 

@@ -24,7 +24,8 @@ from typing import Any
 from django.db.models import Model
 from django.db.models.signals import post_delete
 
-from .serialization import InstanceValues, dumps_data, encode
+from .data import standard_data
+from .serialization import Dumpable, dumps_data, encode
 
 __all__ = [
     "Event",
@@ -49,15 +50,20 @@ class InstanceJSON:
     The caller's thread copies the raw values (cheap); Django's field-by-field dump and
     the JSON text wait for whoever reads :attr:`text` first, usually the delivery
     thread. Safe to read from several threads at once: each gets the same text.
+    ``custom``: a hook's ``serializer=`` wrote it (not Django's ``{"model", "pk",
+    "fields"}``), which the "standard" body sends as it is.
     """
 
-    __slots__ = ("_text", "_values")
+    __slots__ = ("_text", "_values", "custom")
 
-    def __init__(self, text: str | None = None, *, values: InstanceValues | None = None) -> None:
+    def __init__(
+        self, text: str | None = None, *, values: Dumpable | None = None, custom: bool = False
+    ) -> None:
         if (text is None) == (values is None):
             raise ValueError("InstanceJSON needs exactly one of text and values")
         self._text = text
         self._values = values
+        self.custom = custom
 
     @property
     def text(self) -> str:
@@ -76,7 +82,11 @@ class InstanceJSON:
         return self._values is None
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, InstanceJSON) and self.text == other.text
+        return (
+            isinstance(other, InstanceJSON)
+            and self.text == other.text
+            and self.custom == other.custom
+        )
 
     def __hash__(self) -> int:
         return hash(self.text)
@@ -102,11 +112,23 @@ class Event:
     #: The OpenTelemetry span context current when the signal fired (an immutable
     #: ``SpanContext``), or ``None``: no trace, or tracing off. See signalhooks.telemetry.
     trace: Any = field(default=None, repr=False, compare=False)
+    #: An update's previous values of the sent fields it changed, as Django's
+    #: serializer writes values (``previous_attributes=True`` hooks only).
+    previous: InstanceJSON | None = field(default=None, repr=False)
+    #: The body format a stored delivery was accepted with (events read back from the
+    #: outbox): it is sent so even if its endpoint changed format since. ``None``: the
+    #: target's format.
+    body_format: str | None = None
 
     @property
     def instance_json(self) -> str | None:
         """One object of Django's JSON serializer, without the list brackets."""
         return None if self.instance is None else self.instance.text
+
+    @property
+    def previous_json(self) -> str | None:
+        """JSON text of :attr:`previous`: ``{field name: value before the save}``."""
+        return None if self.previous is None else self.previous.text
 
     @cached_property
     def instance_b64(self) -> str | None:
@@ -146,6 +168,31 @@ class Event:
         if self.data_json is not None:
             out["Data"] = json.loads(self.data_json)
         return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @cached_property
+    def standard_data_json(self) -> str:
+        """The ``data`` of the "standard" body as compact JSON text (see
+        :mod:`signalhooks.snapshot.data`): ``{"id", <fields>...}`` for a model event,
+        with ``previous_attributes`` if any, merged with a signal's other arguments."""
+        data = standard_data(
+            model=self.model,
+            instance_json=self.instance_json,
+            custom=self.instance is not None and self.instance.custom,
+            instance_id=self.instance_id,
+            previous_json=self.previous_json,
+            data_json=self.data_json,
+        )
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @cached_property
+    def standard_body(self) -> bytes:
+        """The body Standard Webhooks recommends: ``{"type", "timestamp", "data"}``."""
+        head = json.dumps(
+            {"type": self.name, "timestamp": self.iso_timestamp},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return f'{head[:-1]},"data":{self.standard_data_json}}}'.encode()
 
 
 def new_event_id() -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from ..exceptions import SerializationError
 from .serialization import serialize_instance
@@ -81,6 +81,31 @@ class PayloadOptions:
             names = self._field_names(type(instance))
         return serialize_instance(instance, names, **options)
 
+    @property
+    def custom(self) -> bool:
+        """``serializer=`` shapes the instance: its JSON is not Django's serializer dict."""
+        return self.serializer is not None
+
+    def sent_fields(self, model: type[Model]) -> tuple[Field[Any, Any], ...]:
+        """The fields Django's serializer writes for ``model`` with these options (not the pk).
+
+        The same selection as ``Serializer.serialize()``: the concrete model's own
+        serializable fields, then its many-to-many fields with an automatic ``through``
+        table, limited by ``fields=``/``exclude=`` (a ``SerializationError`` names an
+        unknown one). Meaningless with ``serializer=``, which shapes the instance itself.
+        """
+        selected = None
+        if self.fields is not None or self.exclude is not None:
+            selected = set(self._field_names(model))
+        opts = (model._meta.concrete_model or model)._meta
+        return tuple(
+            f
+            for f in (*opts.local_fields, *opts.local_many_to_many)
+            if getattr(f, "serialize", True)
+            and (selected is None or f.name in selected)
+            and (not f.many_to_many or _automatic_through(f))
+        )
+
     def _field_names(self, model: type[Model]) -> list[str]:
         names = self._resolved.get(model)
         if names is not None:
@@ -124,6 +149,12 @@ class PayloadOptions:
             raise SerializationError(
                 f"serializer= result for {label} is not JSON-serializable: {exc}"
             ) from exc
+
+
+def _automatic_through(field: Field[Any, Any]) -> bool:
+    # Django's serializer leaves out many-to-many fields with a through model of yours.
+    through = getattr(field.remote_field, "through", None)
+    return through is not None and bool(through._meta.auto_created)
 
 
 def field_names(owner: str, option: str, value: object) -> tuple[str, ...] | None:

@@ -22,9 +22,9 @@ import datetime
 import functools
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.core import serializers
 from django.core.exceptions import SynchronousOnlyOperation
@@ -40,6 +40,8 @@ from .. import conf
 from ..exceptions import SerializationError
 
 __all__ = [
+    "Dumpable",
+    "Dumped",
     "InstanceValues",
     "SerializationError",
     "copy_values",
@@ -47,6 +49,7 @@ __all__ = [
     "dumps_data",
     "encode",
     "explained",
+    "previous_values",
     "serialize_instance",
 ]
 
@@ -75,6 +78,24 @@ def _value(instance: Model, field: Field[Any, Any]) -> Any:
     # PythonSerializer._value_from_field: primitives as they are, the rest as strings.
     value = field.value_from_object(instance)
     return value if is_protected_type(value) else field.value_to_string(instance)
+
+
+class Dumpable(Protocol):
+    """Values copied at signal time, dumped (to what Django's serializer gives) later."""
+
+    def dump(self) -> dict[str, Any]: ...
+
+
+class Dumped:
+    """A dict already in Django's serializer form, JSON-encoded on first use."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: dict[str, Any]) -> None:
+        self._obj = obj
+
+    def dump(self) -> dict[str, Any]:
+        return self._obj
 
 
 class InstanceValues:
@@ -161,6 +182,22 @@ def copy_values(instance: Model) -> InstanceValues | None:
     if _STRINGIFIED.issuperset(map(type, plain)) and _KEPT.issuperset(map(type, other)):
         return InstanceValues(type(instance), plain, other)
     return None
+
+
+def previous_values(
+    instance: Model, old: Mapping[str, Any], fields: Iterable[Field[Any, Any]]
+) -> Dumped:
+    """What ``fields`` of ``instance`` held before a save, as Django's serializer writes them.
+
+    ``old`` maps attribute names (``category_id``) to the values captured before the
+    save (copies that nothing else changes). Dumped now, in the caller's thread, from
+    a copy of the instance: a field's ``value_to_string`` may read other attributes.
+    """
+    shell = object.__new__(type(instance))
+    state = shell.__dict__
+    state.update(instance.__dict__)
+    state.update(old)
+    return Dumped({field.name: _value(shell, field) for field in fields})
 
 
 def dump_instance(instance: Model) -> dict[str, Any]:

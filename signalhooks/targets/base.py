@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .. import conf
 from ..outcome.results import Attempt, DeliveryResult
@@ -53,18 +53,26 @@ class Delivery:
 
     ``request`` holds what a hook rendered in the caller's thread when a subclass
     overrides a payload method (``None`` means "render from the event").
+    ``order_key`` names the object whose events reach the target one at a time, in
+    order (``None``: unordered); only durable deliveries are ordered.
     """
 
     __slots__ = (
         "accepted_at",
         "attempts",
         "event",
+        "order_key",
         "owner",
         "request",
         "span",
         "target",
         "waiter",
     )
+
+    #: ``True`` on the deliveries whose attempts are recorded (``DeliveryAttempt``: the
+    #: durable ones and test events): their targets capture each request as sent
+    #: (``Attempt.sent``). Plain deliveries capture nothing.
+    records_attempts: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -79,6 +87,7 @@ class Delivery:
         self.owner = owner
         self.request = request
         self.waiter = waiter
+        self.order_key: str | None = None
         self.attempts = 0
         self.accepted_at = time.monotonic()
         self.span: Any = None  # the OpenTelemetry delivery span, from the first attempt on
@@ -127,15 +136,22 @@ class Delivery:
             attempts=self.attempts,
             duration=time.monotonic() - self.accepted_at,
             response=attempt.response,
+            endpoint_id=getattr(self.target, "endpoint_id", None),
+            error_type=attempt.error_type,
         )
 
 
 class TargetOptions:
     """Per-hook overrides; ``None`` falls back to the ``SIGNALHOOKS`` setting at delivery time."""
 
-    #: ``True``: deliveries must arrive in accept order (SNS FIFO). The engine then runs
-    #: one send at a time for this target and retries at the front of its queue.
-    ordered: bool = False
+    #: ``True``: deliveries must arrive in the order the engine accepted them (SNS FIFO
+    #: topics). The engine then runs one send at a time for this target and retries at
+    #: the front of its queue. (Per-object order of durable rows is another thing: see
+    #: ``Delivery.order_key``.)
+    fifo: bool = False
+    #: Deliveries per second for the sum of every process that sends (durable rows: a
+    #: shared limit in the database; others: per process), or ``None``: unlimited.
+    rate_limit: float | None = None
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
 from ..exceptions import TransportError
-from ..outcome.results import Attempt
+from ..outcome.results import Attempt, SentRequest
 from ..snapshot.cloudevents import CONTENT_TYPE as CLOUDEVENTS_CONTENT_TYPE
 from ..snapshot.cloudevents import envelope
 from ..snapshot.events import Event
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..transports.pool import Clients
 
 __all__ = [
+    "BODY_FORMATS",
     "FORMATS",
     "HTTPRequest",
     "HTTPTarget",
@@ -37,8 +38,13 @@ __all__ = [
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
 CLOUDEVENTS_HEADERS: Mapping[str, str] = {"Content-Type": CLOUDEVENTS_CONTENT_TYPE}
-#: Bodies a hook can send: the event JSON, or a CloudEvents 1.0 structured-mode envelope.
-FORMATS = ("event", "cloudevents")
+#: The bodies a target sends: ``"event"`` (the event JSON; an endpoint's "signalhooks"),
+#: ``"standard"`` (``{"type", "timestamp", "data"}``), ``"cloudevents"`` (a CloudEvents
+#: 1.0 structured-mode envelope of the event JSON's data) and ``"cloudevents-standard"``
+#: (the envelope with the standard ``data``: an endpoint's "cloudevents").
+BODY_FORMATS = ("event", "standard", "cloudevents", "cloudevents-standard")
+#: The ``format=`` values of ``HTTPSignalHook``.
+FORMATS = ("event", "cloudevents", "standard")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +104,8 @@ class HTTPTarget(TargetOptions):
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        if format not in FORMATS:
-            raise ImproperlyConfigured(
-                f"HTTPSignalHook: format= must be 'event' (the event JSON) or 'cloudevents' "
-                f"(a CloudEvents 1.0 structured-mode envelope), not {format!r}"
-            )
+        if format not in BODY_FORMATS:  # the hooks say which of these they accept
+            raise ImproperlyConfigured(f"{type(self).__name__}: unknown body format {format!r}")
         if format != "event":
             self.format = format
         if source is not None:
@@ -119,8 +122,7 @@ class HTTPTarget(TargetOptions):
             )
         self.url = url
         self.method = method
-        defaults = CLOUDEVENTS_HEADERS if format == "cloudevents" else JSON_HEADERS
-        self.headers: Mapping[str, str] = {**defaults, **(headers or {})}
+        self.headers: Mapping[str, str] = {**_content_type(format), **(headers or {})}
         self.http_client = http_client
         self.signer = signer
         self.ssl_context = ssl_context
@@ -130,11 +132,22 @@ class HTTPTarget(TargetOptions):
         return [await self._send_one(delivery, clients) for delivery in batch]
 
     def body(self, event: Event) -> bytes:
-        """The request body for ``event`` per ``format`` (without hook overrides)."""
-        if self.format == "cloudevents":
-            source = self.source or conf.get("CLOUDEVENTS_SOURCE")
-            return envelope(event, source).encode()
-        return event.json_body
+        """The request body for ``event`` (without hook overrides): in ``format``, or in
+        the format a stored delivery was accepted with (``event.body_format``)."""
+        fmt = event.body_format or self.format
+        if fmt == "event":
+            return event.json_body
+        if fmt == "standard":
+            return event.standard_body
+        source = self.source or conf.get("CLOUDEVENTS_SOURCE")
+        return envelope(event, source, standard=fmt == "cloudevents-standard").encode()
+
+    def request_for(self, event: Event) -> tuple[bytes, Mapping[str, str]]:
+        """The body of ``event`` and the headers that go with it (its ``Content-Type``)."""
+        fmt = event.body_format
+        if fmt is None or fmt == self.format:
+            return self.body(event), self.headers
+        return self.body(event), {**self.headers, **_content_type(fmt)}
 
     async def _send_one(self, delivery: Delivery, clients: Clients) -> Attempt:
         span = delivery.trace_span()
@@ -155,12 +168,28 @@ class HTTPTarget(TargetOptions):
     ) -> Attempt:
         request: HTTPRequest | None = delivery.request
         if request is None:
-            body, headers, params = self.body(delivery.event), self.headers, None
+            (body, headers), params = self.request_for(delivery.event), None
         else:
             body, headers, params = request.body, request.headers, request.params
         headers = self.prepare_headers(delivery, body, headers)
         if traced is not None:
             headers = traced.headers(headers)
+        if not delivery.records_attempts:
+            return await self._exchange(body, headers, params, clients)
+        started, clock = time.time(), time.perf_counter()
+        attempt = await self._exchange(body, headers, params, clients)
+        duration = time.perf_counter() - clock
+        sent = SentRequest(started, duration, headers, body.decode("utf-8", "replace"))
+        return replace(attempt, sent=sent)
+
+    async def _exchange(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None,
+        clients: Clients,
+    ) -> Attempt:
+        """Send one request; its outcome, classified."""
         if self.http_client is not None and conf.get("BLOCK_PRIVATE_ADDRESSES"):
             # Fail closed: signalhooks cannot check where a user's own client connects.
             error = (
@@ -220,6 +249,10 @@ class HTTPTarget(TargetOptions):
         if self.signer is None:
             return headers
         return {**headers, **self.signer.headers(delivery.event.id, body)}
+
+
+def _content_type(fmt: str) -> Mapping[str, str]:
+    return CLOUDEVENTS_HEADERS if fmt.startswith("cloudevents") else JSON_HEADERS
 
 
 def display_url(url: str) -> str:

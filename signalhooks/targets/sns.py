@@ -15,15 +15,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
-from ..outcome.results import Attempt
+from ..outcome.results import Attempt, SentRequest
 from ..snapshot.cloudevents import envelope
 from ..snapshot.events import Event
 from ..telemetry.tracing import SNSAttemptSpan, sns_trace_attributes
@@ -152,6 +153,13 @@ class SNSMessage:
         }
         return cls(event.json_body.decode() if body is None else body, attributes)
 
+    def attribute_values(self) -> dict[str, str]:
+        """Each attribute's value by name (binary ones as given), for people to read."""
+        return {
+            name: str(attribute.get("StringValue", attribute.get("BinaryValue", "")))
+            for name, attribute in self.attributes.items()
+        }
+
     @property
     def size(self) -> int:
         """Bytes SNS counts against its 256 KiB limit: body plus every attribute part."""
@@ -194,8 +202,8 @@ class SNSTarget(TargetOptions):
         self.client_key = (region, access_key, secret_key, endpoint_url)
         self.name = f"SNS {topic_arn}"
         self.message_body = message_body
-        # Read by the engine's lanes: one batch at a time, retries back at the front.
-        self.ordered = self.fifo
+        # self.fifo is read by the engine's lanes too: one batch at a time, retries back
+        # at the front.
         if self.fifo:
             self.max_in_flight = 1
         self.message_group_id = message_group_id
@@ -235,12 +243,13 @@ class SNSTarget(TargetOptions):
         return {"MessageGroupId": _valid_group_id(group), "MessageDeduplicationId": event.id}
 
     async def send(self, batch: Sequence[Delivery], clients: Clients) -> list[Attempt]:
+        started, clock = time.time(), time.perf_counter()
         try:
             messages = [self.traced_message(d, self.message_for(d)) for d in batch]
             extras = [self.fifo_params(delivery.event) for delivery in batch]
         except Exception as exc:  # e.g. a message_group_id callable that raised
             error = f"cannot build the message: {type(exc).__name__}: {exc}"
-            return [Attempt(ok=False, error=error)] * len(batch)
+            return [Attempt(ok=False, error=error, error_type="message")] * len(batch)
         results: list[Attempt | None] = [None] * len(batch)
         chunks: list[list[int]] = []
         chunk_bytes = 0
@@ -251,6 +260,7 @@ class SNSTarget(TargetOptions):
                     ok=False,
                     error=f"message is {size:,} bytes; SNS accepts at most {SNS_MAX_BYTES:,} "
                     "(body plus attributes)",
+                    error_type="too_large",
                 )
                 continue
             if not chunks or len(chunks[-1]) == SNS_MAX_BATCH or chunk_bytes + size > SNS_MAX_BYTES:
@@ -268,7 +278,7 @@ class SNSTarget(TargetOptions):
                     return self._publish(client, items)
                 return self._publish_traced(client, items, spans)
 
-            if self.ordered:
+            if self.fifo:
                 # In order, and nothing after a chunk that must be retried: a later
                 # message of the same group must not overtake it.
                 outcomes = []
@@ -277,7 +287,10 @@ class SNSTarget(TargetOptions):
                     outcomes.append(attempts)
                     if any(not a.ok and a.retryable for a in attempts):
                         held = Attempt(
-                            ok=False, retryable=True, error="held back behind a failed message"
+                            ok=False,
+                            retryable=True,
+                            error="held back behind a failed message",
+                            error_type="held",
                         )
                         outcomes.extend([held] * len(rest) for rest in chunks[number + 1 :])
                         break
@@ -286,7 +299,14 @@ class SNSTarget(TargetOptions):
             for chunk, attempts in zip(chunks, outcomes, strict=True):
                 for index, attempt in zip(chunk, attempts, strict=True):
                     results[index] = attempt
-        return [attempt for attempt in results if attempt is not None]
+        attempts = [attempt for attempt in results if attempt is not None]
+        if any(delivery.records_attempts for delivery in batch):
+            duration = time.perf_counter() - clock
+            for index, delivery in enumerate(batch):
+                if delivery.records_attempts:
+                    sent = _sent(messages[index], extras[index], started, duration)
+                    attempts[index] = replace(attempts[index], sent=sent)
+        return attempts
 
     async def _publish_traced(
         self, client: Any, items: list[tuple[SNSMessage, dict[str, str]]], spans: list[Any]
@@ -364,3 +384,11 @@ class SNSTarget(TargetOptions):
                 error_type=failed.get("Code") or "_OTHER",
             )
         return attempts
+
+
+def _sent(
+    message: SNSMessage, extra: Mapping[str, str], started: float, took: float
+) -> SentRequest:
+    """What an attempt published: FIFO parameters and message attributes, then the message."""
+    headers = {**extra, **message.attribute_values()}
+    return SentRequest(started, took, headers, message.message, http=False)

@@ -4,7 +4,10 @@ Instruments (meter ``signalhooks``):
 
 * ``signalhooks.deliveries`` (counter): final outcomes, by ``signalhooks.outcome``
   (``delivered`` / ``failed``) and ``signalhooks.target`` (the hook's target name,
-  without secrets), counted here and read when the SDK collects;
+  without secrets or query strings; ``endpoints`` for every endpoint of an
+  ``EndpointsHook``), counted here and read when the SDK collects; with
+  ``SIGNALHOOKS["METRICS_ENDPOINT_ID"]``, endpoint deliveries also by
+  ``signalhooks.endpoint.id``;
 * ``signalhooks.delivery.duration`` (histogram, seconds): from the signal to the final
   outcome, with the same attributes;
 * ``signalhooks.accepted``, ``signalhooks.retries``, ``signalhooks.drops`` (counters)
@@ -15,6 +18,11 @@ Outcomes are recorded on the delivery side (the loop, the outbox writer, the wor
 never in the caller's thread. Only the histogram is a synchronous instrument: the SDK
 does real work on each measurement, so whatever can be a plain count read at
 collection time is one.
+
+Every attribute value is bounded by the project's code, as a metrics backend needs
+(each value is a time series kept for ever): code hooks' target names are their URLs
+(scheme, host, port, path) and topic ARNs, fixed in code; an endpoint's URL, which
+comes from data, never appears; its id only when the project asks for it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .. import conf
 from .state import metrics_on, otel_metrics, version
 
 __all__ = ["DURATION_BUCKETS", "record_outcome", "set_counter_source"]
@@ -34,9 +43,11 @@ DURATION_BUCKETS = (
 
 _histogram: Any = None
 _counter_source: Callable[[], Mapping[str, int]] | None = None
-_attributes: dict[tuple[str, bool], dict[str, str]] = {}
-#: Final outcomes per (target, ok), read by the ``signalhooks.deliveries`` callback.
-_outcomes: dict[tuple[str, bool], int] = {}
+#: (target, endpoint id or None, ok): one series of the outcome metrics.
+Series = tuple[str, int | None, bool]
+_attributes: dict[Series, dict[str, str | int]] = {}
+#: Final outcomes per series, read by the ``signalhooks.deliveries`` callback.
+_outcomes: dict[Series, int] = {}
 _lock = threading.Lock()
 
 
@@ -46,18 +57,26 @@ def set_counter_source(read: Callable[[], Mapping[str, int]]) -> None:
     _counter_source = read
 
 
-def record_outcome(target: str, ok: bool, duration: float) -> None:
-    """One final outcome: counted and its latency recorded (a no-op when metrics are off)."""
+def record_outcome(target: str, ok: bool, duration: float, endpoint_id: int | None = None) -> None:
+    """One final outcome: counted and its latency recorded (a no-op when metrics are off).
+
+    ``endpoint_id`` becomes an attribute only with ``SIGNALHOOKS["METRICS_ENDPOINT_ID"]``.
+    """
     if not metrics_on():
         return
     histogram = _histogram or _create()
-    key = (target, ok)
+    if endpoint_id is not None and not conf.get("METRICS_ENDPOINT_ID"):
+        endpoint_id = None
+    key = (target, endpoint_id, ok)
     attributes = _attributes.get(key)
-    if attributes is None:  # one dict per target and outcome, not one per delivery
-        attributes = _attributes[key] = {
+    if attributes is None:  # one dict per series, not one per delivery
+        attributes = {
             "signalhooks.outcome": "delivered" if ok else "failed",
             "signalhooks.target": target,
         }
+        if endpoint_id is not None:
+            attributes["signalhooks.endpoint.id"] = endpoint_id
+        _attributes[key] = attributes
     with _lock:  # several threads report: the loop, the outbox writer, a worker's
         _outcomes[key] = _outcomes.get(key, 0) + 1
     histogram.record(duration, attributes)

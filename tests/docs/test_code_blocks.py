@@ -12,6 +12,10 @@ A fenced block's info string says how it is checked:
 * ``bash covered-by=FILE``: the command a test file already runs (FILE must run it);
 * ``json``: must parse and have the keys of the real HTTP body of a model event;
   ``json signal``: the same for a custom signal's event (with ``Data``);
+  ``json standard`` / ``json cloudevents-standard``: the keys (and the keys of ``data``
+  and of its ``previous_attributes``) of the real body that an endpoint of that
+  ``payload_format`` ("standard", "cloudevents") gets for an update of a ``Pizza``'s
+  price, with ``previous_attributes=True``;
 * ``text``: prose, not code (must not be empty).
 
 MyST directives written as fences (``{include}``, ``{toctree}``, ``{eval-rst}``,
@@ -34,7 +38,9 @@ import pytest
 from django.db.models import signals as model_signals
 
 from signalhooks import conf
+from signalhooks.catalog import declared as declared_module
 from signalhooks.testing import capture_hooks
+from tests.contract_support import restore_capture  # noqa: F401  (a fixture)
 from tests.outbox_support import retire_durable_hooks  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +125,9 @@ def test_the_parser_knows_directives_from_code(tmp_path: Path) -> None:
 
 
 def test_readme_is_short() -> None:
-    size = len(README.read_bytes())
+    # Reference-style link definitions ("[hooks]: https://...") are addresses, not text.
+    text = re.sub(r"^\[[\w-]+\]: \S+\n", "", README.read_text(), flags=re.M)
+    size = len(text.encode())
     assert size <= README_MAX_BYTES, f"README.md is {size} bytes; the details go to docs/"
 
 
@@ -180,7 +188,10 @@ def restore_signals() -> Any:
         signalhooks.endpoint_disabled,
     ]
     saved = [list(signal.receivers) for signal in signals]
+    declared = dict(declared_module._declared)  # catalog.declare() in the examples
     yield
+    declared_module._declared.clear()
+    declared_module._declared.update(declared)
     for signal, receivers in zip(signals, saved, strict=True):
         with signal.lock:
             signal.receivers[:] = receivers
@@ -220,8 +231,29 @@ def _signal_event_body() -> dict[str, Any]:
     return sent[0].payload
 
 
+def _endpoint_body(payload_format: str) -> dict[str, Any]:
+    from signalhooks.hooks import EndpointsHook
+    from signalhooks.models import Endpoint
+    from tests.testapp.models import Pizza
+
+    hook = EndpointsHook(durable=False, previous_attributes=True)
+    model_signals.post_save.connect(hook, sender=Pizza)
+    Endpoint.objects.create(url="https://docs.example/hook", payload_format=payload_format)
+    pizza = Pizza.objects.get(pk=Pizza.objects.create(name="Margherita", price="9.50").pk)
+    pizza.price = "10.50"
+    with capture_hooks() as sent:
+        pizza.save()
+    return sent[0].payload
+
+
+def _keys(body: Any) -> list[set[str]]:
+    """The keys of a body, of its ``data`` and of their ``previous_attributes``."""
+    data = body.get("data") or {}
+    return [set(body), set(data), set(data.get("previous_attributes") or {})]
+
+
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("myapp", "restore_signals", "retire_durable_hooks")
+@pytest.mark.usefixtures("myapp", "restore_signals", "retire_durable_hooks", "restore_capture")
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
 def test_code_block(block: Block, tmp_path: Path) -> None:
     lang, tag, code, where = block.lang, block.tag, block.code, block.where
@@ -232,6 +264,9 @@ def test_code_block(block: Block, tmp_path: Path) -> None:
         body = json.loads(code)
         real = _signal_event_body() if tag == "signal" else _model_event_body()
         assert set(body) == set(real), where
+    elif lang == "json" and tag in ("standard", "cloudevents-standard"):
+        real = _endpoint_body(tag.removesuffix("-standard"))
+        assert _keys(json.loads(code)) == _keys(real), where
     elif lang == "python" and tag == "settings":
         namespace: dict[str, Any] = {}
         exec(compile(code, where, "exec"), namespace)

@@ -138,12 +138,14 @@ def test_admin_form_explains_bad_patterns_and_urls(admin_request):
             "url": "https://hooks.example.com/x",
             "event_types": "shop.Order:*\n\nshop.*",
             "headers": '{"X-A": "1"}',
+            "payload_format": "standard",
             "is_active": "on",
         }
     )
     assert form.is_valid(), form.errors
     saved = form.save()
     assert saved.event_types == ["shop.Order:*", "shop.*"] and saved.headers == {"X-A": "1"}
+    assert saved.payload_format == "standard"
     assert form_class(instance=saved).initial["event_types"] == "shop.Order:*\nshop.*"
 
 

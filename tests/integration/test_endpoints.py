@@ -290,4 +290,11 @@ def test_owner_is_given_whole_or_not_at_all():
     with pytest.raises(ValidationError, match="both the owner's type and id"):
         half.full_clean()
     half.owner_type = ContentType.objects.get_for_model(Pizza)
+    with pytest.raises(ValidationError) as missing:  # a type and an id that match nothing
+        half.full_clean()
+    assert missing.value.message_dict == {"owner_id": ["No pizza with id '7'."]}
+    half.owner_id = "not a number"
+    with pytest.raises(ValidationError, match="No pizza with id 'not a number'"):
+        half.full_clean()
+    half.owner_id = str(Pizza.objects.create(name="the owner").pk)
     half.full_clean()

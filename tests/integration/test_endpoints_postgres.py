@@ -16,10 +16,15 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import signalhooks
-from signalhooks.endpoints.index import endpoint_index
 from signalhooks.hooks import EndpointsHook
 from signalhooks.models import Endpoint, OutboxDelivery
-from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
+from tests.endpoint_support import (  # noqa: F401
+    endpoint,
+    endpoint_settings,
+    endpoints_on_pg,
+    path_of,
+    verify,
+)
 from tests.outbox_support import ROOT, retire_durable_hooks, subprocess_env  # noqa: F401
 from tests.testapp.models import Pizza
 
@@ -29,14 +34,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, databases=["default", "pg"]),
 ]
 rows = OutboxDelivery.objects.using("pg")
-
-
-@pytest.fixture
-def endpoints_on_pg(settings):
-    settings.DATABASE_ROUTERS = ["tests.routers.EndpointsOnPostgres"]
-    endpoint_index.invalidate()
-    yield
-    endpoint_index.invalidate()
 
 
 def test_one_insert_per_event_in_the_callers_transaction(http, connect):

@@ -78,11 +78,11 @@ def test_fifo_options_are_checked_at_construction():
         SNSSignalHook(fifo, max_in_flight=4)
     with pytest.raises(ImproperlyConfigured, match="non-empty string or a callable"):
         SNSSignalHook(fifo, message_group_id=7)  # type: ignore[arg-type]
-    assert SNSSignalHook(fifo).target.ordered
-    assert not SNSSignalHook(standard).target.ordered
+    assert SNSSignalHook(fifo).target.fifo
+    assert not SNSSignalHook(standard).target.fifo
 
 
-# --- order through retries: the engine's ordered lanes --------------------------------
+# --- order through retries: the engine's FIFO lanes --------------------------------
 
 
 class FlakyTarget:
@@ -92,9 +92,9 @@ class FlakyTarget:
     batch_size = 3
     max_in_flight = None
 
-    def __init__(self, *, ordered: bool, fail_once: set[int]) -> None:
-        self.ordered = ordered
-        self.name = f"flaky ordered={ordered}"
+    def __init__(self, *, fifo: bool, fail_once: set[int]) -> None:
+        self.fifo = fifo
+        self.name = f"flaky fifo={fifo}"
         self.fail_once = set(fail_once)
         self.delivered: list[int] = []
         self.active = self.peak = 0
@@ -131,8 +131,8 @@ def run_through_engine(target: FlakyTarget, count: int) -> list[DeliveryResult]:
     return [w.result() for w in waiters]
 
 
-def test_ordered_target_keeps_order_through_retries_and_batches():
-    target = FlakyTarget(ordered=True, fail_once={3, 10, 11})
+def test_fifo_target_keeps_order_through_retries_and_batches():
+    target = FlakyTarget(fifo=True, fail_once={3, 10, 11})
     results = run_through_engine(target, 20)
     assert all(r.ok for r in results), [r for r in results if not r.ok]
     assert target.delivered == list(range(20))
@@ -140,10 +140,10 @@ def test_ordered_target_keeps_order_through_retries_and_batches():
     assert [r.attempts for r in results][3] == 2
 
 
-def test_unordered_target_lets_later_events_overtake_a_retry():
-    """The control: without ``ordered`` the same failures do reorder (so the test above
+def test_non_fifo_target_lets_later_events_overtake_a_retry():
+    """The control: without ``fifo`` the same failures do reorder (so the test above
     would notice lanes that ignore the attribute)."""
-    target = FlakyTarget(ordered=False, fail_once={3})
+    target = FlakyTarget(fifo=False, fail_once={3})
     results = run_through_engine(target, 20)
     assert all(r.ok for r in results)
     assert sorted(target.delivered) == list(range(20))

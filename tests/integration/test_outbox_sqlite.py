@@ -84,8 +84,8 @@ def test_admin_actions_requeue(rf):
         "1 deliveries queued for a new attempt.",
         "1 dead deliveries to POST https://admin.example/hook queued again.",
     ]
-    payload = model_admin.pretty_payload(OutboxDelivery.objects.get(event_id=first))
-    assert "bench:item" in payload and payload.startswith("<pre")
+    shown = model_admin.request(OutboxDelivery.objects.get(event_id=first))
+    assert "&quot;Event&quot;: &quot;bench:item&quot;" in shown and '"v": 2' not in shown
 
 
 @pytest.mark.django_db(transaction=True)

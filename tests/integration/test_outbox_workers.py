@@ -195,7 +195,8 @@ def test_retry_after_is_honoured_as_a_lower_bound(settings):
         from signalhooks.outcome.results import Attempt
 
         [claimed] = store.claim("pg", "me", 10, 30)
-        store.record("pg", "me", [(claimed.id, 1, Attempt(False, True, 429, retry_after=120))])
+        answer = Attempt(False, True, 429, retry_after=120)
+        store.record("pg", "me", [(claimed.id, 1, answer, None)])
         row = rows.get()
         assert row.status == "pending"
         wait = (row.next_attempt_at - row.created_at).total_seconds()

@@ -249,9 +249,9 @@ def test_worker_only_mode_leaves_rows_to_the_worker_which_wakes_on_notify(connec
 
 
 def _listening() -> bool:
-    with transaction.get_connection("pg").cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %%'")
-        return bool(cursor.fetchone()[0])
+    from signalhooks.outbox.wake import listening_workers
+
+    return bool(listening_workers("pg"))
 
 
 def test_worker_only_mode_rows_are_not_sent_in_process(connect, settings):

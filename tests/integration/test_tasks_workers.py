@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from django.db import transaction
 from django.db.models.signals import post_save
 
 from signalhooks.hooks import HTTPSignalHook
@@ -27,6 +26,7 @@ from signalhooks.outbox.models import OutboxDelivery
 from tests.fleet import (
     BACKENDS,
     RedisServer,
+    commit_pizzas,
     fleet_env,
     redis_server,
     start_sweeper,
@@ -72,27 +72,6 @@ def tasks_mode(settings, redis):
     return use
 
 
-def _commit(count: int, per_transaction: int, rollback_every: int = 0) -> None:
-    """``count`` pizzas in transactions of ``per_transaction``; every n-th one rolled back."""
-    made = transactions = 0
-    while made < count:
-        transactions += 1
-        rolled_back = rollback_every and transactions % rollback_every == 0
-        try:
-            with transaction.atomic(using="pg"):
-                for i in range(per_transaction):
-                    Pizza.objects.using("pg").create(name=f"fleet {transactions}.{i}")
-                if rolled_back:
-                    raise _Rollback
-        except _Rollback:
-            continue
-        made += per_transaction
-
-
-class _Rollback(Exception):
-    pass
-
-
 @pytest.mark.parametrize("backend", BACKEND_PARAMS)
 def test_the_backends_worker_delivers_what_was_committed(backend, tasks_mode, connect):
     lease = 5.0
@@ -103,7 +82,7 @@ def test_the_backends_worker_delivers_what_was_committed(backend, tasks_mode, co
             backend, fleet_env(backend, [sink.url], {"DURABLE_LEASE": lease})
         )
         try:
-            _commit(30, 3, rollback_every=4)
+            commit_pizzas(30, 3, rollback_every=4)
             committed = set(rows.values_list("event_id", flat=True))
             assert len(committed) == 30
             sink.wait(lambda s: s.distinct() == committed, 30, "every committed delivery")
@@ -149,14 +128,14 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
 
         try:
             started = time.monotonic()
-            _commit(total // 2, 10, rollback_every=7)
+            commit_pizzas(total // 2, 10, rollback_every=7)
             sink.wait(lambda s: s.count() >= total // 6, 60, "a third of the first half")
             killed = workers[0]
             killed.send_signal(signal.SIGKILL)  # whatever it held is lost
             killed.wait(10)
             if backend == "rq":  # Redis keeps nothing on disk: every queued task is lost
                 redis.restart()
-            _commit(total - total // 2, 10, rollback_every=7)
+            commit_pizzas(total - total // 2, 10, rollback_every=7)
             committed = set(rows.values_list("event_id", flat=True))
             assert len(committed) == total
             wait_until(lambda: supervise() or sink.distinct() >= committed, 180, "every delivery")

@@ -2,7 +2,10 @@
 
 One ``HTTPSignalHook(url, durable=True)`` per URL in ``SIGNALHOOKS_OUTBOX_HOOKS``,
 connected to ``post_save`` of ``Pizza``: the same configuration as the hooks the test
-process builds, hence the same hook keys.
+process builds, hence the same hook keys. An item may be a dict instead: ``{"url": ...,
+<more HTTPSignalHook options>}``, or ``{"endpoints": true, <EndpointsHook options>}``
+for an ``EndpointsHook``. With ``SIGNALHOOKS_OUTBOX_ENDPOINTS=1``, an
+``EndpointsHook()`` as well (the endpoints are on the same database).
 """
 
 import json
@@ -17,8 +20,15 @@ class OutboxAppConfig(AppConfig):
     label = "outbox_app"
 
     def ready(self) -> None:
-        from signalhooks.hooks import HTTPSignalHook
+        from signalhooks.hooks import EndpointsHook, HTTPSignalHook
         from tests.testapp.models import Pizza
 
-        for url in json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_HOOKS", "[]")):
-            post_save.connect(HTTPSignalHook(url, durable=True), sender=Pizza, weak=False)
+        for item in json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_HOOKS", "[]")):
+            options = {"url": item} if isinstance(item, str) else dict(item)
+            if options.pop("endpoints", False):
+                hook = EndpointsHook(**options)
+            else:
+                hook = HTTPSignalHook(options.pop("url"), durable=True, **options)
+            post_save.connect(hook, sender=Pizza, weak=False)
+        if os.environ.get("SIGNALHOOKS_OUTBOX_ENDPOINTS") == "1":
+            post_save.connect(EndpointsHook(), sender=Pizza, weak=False)

@@ -87,3 +87,61 @@ class Gadget(models.Model):
 
     class Meta:
         app_label = "testapp"
+
+
+# --- the contract: a model per field type the catalog describes (issue 21) ---
+
+
+class Specimen(models.Model):
+    """One field of every common type: the catalog's schemas and the "standard" body."""
+
+    STATUSES = [("draft", "Draft"), ("live", "Live")]
+    LEVELS = [(1, "low"), (2, "high")]
+
+    title = models.CharField(max_length=60, help_text="What the customer sees.")
+    body = models.TextField(blank=True, default="")
+    count = models.IntegerField(default=0)
+    big = models.BigIntegerField(default=0)
+    small = models.SmallIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    positive_small = models.PositiveSmallIntegerField(default=0)
+    positive_big = models.PositiveBigIntegerField(default=0)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    ratio = models.FloatField(default=0.0)
+    active = models.BooleanField(default=True)
+    day = models.DateField(null=True, blank=True)
+    moment = models.DateTimeField(null=True, blank=True)
+    alarm = models.TimeField(null=True, blank=True)
+    lasting = models.DurationField(null=True, blank=True)
+    token = models.UUIDField(default=uuid.uuid4)
+    extra = models.JSONField(default=dict, blank=True)
+    email = models.EmailField(blank=True, default="")
+    website = models.URLField(blank=True, default="")
+    slug = models.SlugField(blank=True, default="")
+    address = models.GenericIPAddressField(null=True, blank=True)
+    blob = models.BinaryField(null=True, blank=True)
+    pizza = models.ForeignKey(Pizza, null=True, blank=True, on_delete=models.SET_NULL)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.OneToOneField(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=STATUSES, default="draft")
+    level = models.IntegerField(choices=LEVELS, null=True, blank=True)
+    note = models.CharField(max_length=20, null=True, blank=True)
+
+    class Meta:
+        app_label = "testapp"
+        verbose_name = "lab specimen"
+
+
+class Bundle(models.Model):
+    """Many-to-many fields: sent as lists of the related primary keys."""
+
+    name = models.CharField(max_length=60)
+    pizzas = models.ManyToManyField(Pizza, blank=True, related_name="+")
+    orders = models.ManyToManyField(Order, blank=True, related_name="+")
+
+    class Meta:
+        app_label = "testapp"

@@ -130,6 +130,16 @@ def test_durable_hook_without_app_is_e008(hook, monkeypatch):
     assert ids(run_checks(tags=["signalhooks"]), hook) == []  # the app is installed again
 
 
+def test_ordered_hook_that_is_not_durable_is_e013(http, connect, settings):
+    ordered = connect(post_save, HTTPSignalHook(http.url("/ordered"), ordered=True), Pizza)
+    try:
+        assert ids(run_checks(tags=["signalhooks"]), ordered) == ["signalhooks.E016"]
+        settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE": True}
+        assert ids(run_checks(tags=["signalhooks"]), ordered) == []
+    finally:
+        ordered._order = None  # hooks outlive the test: keep later checks clean
+
+
 def test_unconnected_hook_is_w001(http):
     lonely = HTTPSignalHook(http.url("/lonely"))
     [message] = [m for m in run_checks(tags=["signalhooks"]) if m.obj is lonely]

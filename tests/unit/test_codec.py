@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,42 @@ def test_payload_round_trips_the_event_and_rendered_requests():
         SNSMessage("hello", {"Event": {"DataType": "String", "StringValue": "x:y"}}),
     ):
         assert decode(encode(event, request)) == (event, request)
+
+
+def test_rows_keep_the_body_format_previous_values_and_a_custom_instance():
+    event = Event(
+        name="a.B:updated",
+        instance_id="7",
+        instance=InstanceJSON('{"sku": 7}', custom=True),
+        previous=InstanceJSON('{"price": "9.50"}'),
+        model="a.B",
+    )
+    doc = json.loads(encode(event, None, "cloudevents-standard"))
+    assert doc["format"] == "cloudevents-standard"
+    assert doc["event"]["previous_json"] == '{"price": "9.50"}'
+    assert doc["event"]["instance_custom"] is True
+    stored, _ = decode(json.dumps(doc))
+    assert stored == replace(event, body_format="cloudevents-standard")
+    assert stored.instance is not None and stored.instance.custom
+    # Read back and stored again (a requeue), a row keeps the format it was accepted with.
+    assert json.loads(encode(stored, None, "event"))["format"] == "cloudevents-standard"
+    plain = json.loads(encode(Event(name="x"), None))
+    assert {"format", "trace"}.isdisjoint(plain)
+    assert {"previous_json", "instance_custom"}.isdisjoint(plain["event"])
+    doc["format"] = "xml"
+    with pytest.raises(PayloadError, match="unknown body format 'xml'"):
+        decode(json.dumps(doc))
+
+
+def test_endpoint_formats_are_the_settings_choices():
+    from signalhooks import conf
+    from signalhooks.endpoints.models import PAYLOAD_FORMATS
+    from signalhooks.targets.http import BODY_FORMATS
+
+    assert conf._CHOICES["ENDPOINT_PAYLOAD_FORMAT"] == PAYLOAD_FORMATS
+    from signalhooks.endpoints.target import BODY_FORMAT
+
+    assert set(BODY_FORMAT.values()) <= set(BODY_FORMATS)
 
 
 def test_payload_refuses_foreign_types_both_ways():

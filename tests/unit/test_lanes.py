@@ -1,4 +1,4 @@
-"""The engine's lanes, driven directly: caps, fairness, batching, retries, ordered lanes.
+"""The engine's lanes, driven directly: caps, fairness, batching, retries, FIFO lanes.
 
 The targets here are real implementations of the ``Target`` contract whose ``send``
 waits until the test releases it, so the tests see exactly what runs at once.
@@ -28,13 +28,13 @@ class GatedTarget:
         batch_size: int = 1,
         max_in_flight: int | None = None,
         max_attempts: int | None = None,
-        ordered: bool = False,
+        fifo: bool = False,
     ) -> None:
         self.name = name
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
         self.max_attempts = max_attempts
-        self.ordered = ordered
+        self.fifo = fifo
         self.rate_limit: int | None = None
         self.gate = asyncio.Event()
         self.running = 0
@@ -199,9 +199,9 @@ async def test_attempts_stop_at_max_attempts_with_the_last_error():
 
 
 @in_loop
-async def test_an_ordered_lane_retries_at_the_front_and_nothing_overtakes():
+async def test_a_fifo_lane_retries_at_the_front_and_nothing_overtakes():
     lanes = Lanes(clients=_Closable(), max_in_flight=10)
-    fifo = GatedTarget("fifo", batch_size=2, max_in_flight=5, ordered=True, max_attempts=3)
+    fifo = GatedTarget("fifo", batch_size=2, max_in_flight=5, fifo=True, max_attempts=3)
     fifo.outcomes = [Attempt(ok=False, retryable=True, error="throttled"), Attempt(ok=True)]
     fifo.gate.set()
     results = Results()

@@ -57,6 +57,10 @@ for factory in (http, sns):
         ("durable", 1),
     ]:
         CASES.append((factory, option, value, repr(value)))
+for value in (0, -1, -0.5, NAN, math.inf, True, "10", [10]):
+    CASES.append((http, "rate_limit", value, repr(value)))
+for value in ("yes", 1, None):
+    CASES.append((http, "ordered", value, repr(value)))
 CASES += [
     (http, "request_url", "ftp://files.example/x", "'ftp://files.example/x'"),
     (http, "request_url", "https://", "'https://'"),
@@ -184,3 +188,22 @@ def test_endpoints_hook_options_are_checked():
     assert EndpointsHook().durable is True and HTTPSignalHook("https://a.example/").durable is None
     with pytest.raises(ImproperlyConfigured, match="when_changed"):
         EndpointsHook(when_changed=[])
+
+
+def test_per_object_order_needs_durable_delivery_and_a_valid_key():
+    from signalhooks.hooks import EndpointsHook
+
+    with pytest.raises(ImproperlyConfigured, match="durable"):
+        http(ordered=True, durable=False)
+    with pytest.raises(ImproperlyConfigured, match="order_key= applies to ordered=True"):
+        http(order_key="order_id")
+    for key in ("", "order id", 7, "instance.order"):
+        with pytest.raises(ImproperlyConfigured, match="order_key") as caught:
+            http(ordered=True, durable=True, order_key=key)
+        assert repr(key) in str(caught.value)
+    with pytest.raises(ImproperlyConfigured, match="durable"):
+        EndpointsHook(durable=False, order_key="order_id")
+    assert http(ordered=True, durable=True, order_key="order_id")._order is not None
+    assert http(ordered=True)._order is not None  # durable=None: the system check says
+    assert http(rate_limit=0.5).target.rate_limit == 0.5
+    assert "rate_limit" not in vars(http().target)  # unset: the hook's stored key is unchanged

@@ -36,6 +36,14 @@ DOCUMENTED = {
     "signalhooks.testing": {"capture_hooks", "deliver_synchronously", "CapturedDelivery"},
     "signalhooks.pytest_plugin": {"signalhooks_capture", "signalhooks_synchronous"},
     "signalhooks.checks": {"register_checks"},
+    "signalhooks.catalog": {
+        "EventType",
+        "declare",
+        "event_types",
+        "openapi",
+        "produces",
+        "webhooks",
+    },
 }
 
 

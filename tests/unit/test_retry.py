@@ -45,6 +45,26 @@ def test_decide_waits_at_least_retry_after_capped_by_retry_after_max(settings):
         assert expected * 0.9 <= wait <= expected * 1.1
 
 
+@pytest.mark.parametrize(
+    ("most", "made", "status"),
+    [
+        (2, 1, "pending"),
+        (2, 2, "dead"),
+        (1, 1, "dead"),
+        (None, 2, "pending"),  # None, or more than the schedule has: the whole schedule
+        (None, 3, "dead"),
+        (10, 2, "pending"),
+        (10, 3, "dead"),
+    ],
+)
+def test_decide_keeps_the_first_max_attempts_steps_of_the_schedule(settings, most, made, status):
+    settings.SIGNALHOOKS = {"DURABLE_RETRY_SCHEDULE": [0, 10, 100]}
+    decision = decide(made, Attempt(False, True, 503, "HTTP 503"), NOW, most)
+    assert decision.status == status
+    if status == "dead":
+        assert decision.error == f"HTTP 503 (gave up after {made} attempts)"
+
+
 @pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
 def test_transient_statuses_are_retryable(status):
     assert is_retryable_status(status)

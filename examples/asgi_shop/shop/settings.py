@@ -9,6 +9,8 @@
   ``127.0.0.1``:``5432``) as ``SHOP_PG_USER`` (default ``postgres``; no password,
   ``PGPASSWORD`` if one is needed), through a connection pool of at most
   ``SHOP_PG_POOL`` (20) connections per process (``psycopg[pool]``);
+* ``SHOP_LOCAL_ENDPOINTS=1``: customers may point endpoints at this machine (the SSRF
+  guard of endpoint URLs off), to try the portal with a receiver on 127.0.0.1;
 * ``SHOP_WORKER_ONLY=1``: every hook is durable and the shop only writes outbox rows
   (``DURABLE`` on, ``DURABLE_INLINE`` off); ``python manage.py signalhooks_worker``
   processes, with the same environment, send them. On PostgreSQL each commit that
@@ -27,11 +29,38 @@ USE_TZ = True
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
-    "signalhooks",  # system checks and the manage.py signalhooks_send_test command
+    "django.contrib.auth",  # the customers' logins, and the portal's owners
+    "django.contrib.sessions",
+    "django.contrib.messages",  # the portal's notices after a change
+    "signalhooks",  # the portal, the outbox and endpoints, checks and commands
     "shop",
 ]
-# No middleware: the load test measures the view, the ORM and the hooks, nothing else.
-MIDDLEWARE: list[str] = []
+# What the customers' pages need. The order view is CSRF-exempt (an API for the load
+# test), and these cost it nothing until it reads the session.
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The project's templates first: its signalhooks/portal/base.html puts the
+        # portal inside the shop's layout.
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/webhooks/"
 ROOT_URLCONF = "shop.urls"
 ASGI_APPLICATION = "shop.asgi.application"
 DATABASES = {
@@ -66,7 +95,11 @@ SIGNALHOOKS = {
     "MAX_IN_FLIGHT": 1000,
     "MAX_IN_FLIGHT_PER_TARGET": 100,
     "TIMEOUT": 5.0,
+    # The customer portal's owner is the logged-in customer (request.user), the default:
+    # "PORTAL_OWNER": "shop.owners.customer" would name a callable owner(request).
 }
+if os.environ.get("SHOP_LOCAL_ENDPOINTS") == "1":
+    SIGNALHOOKS["ENDPOINT_BLOCK_PRIVATE_ADDRESSES"] = False
 if os.environ.get("SHOP_WORKER_ONLY") == "1":
     # Rows in the view's transaction, sent by signalhooks_worker processes only.
     SIGNALHOOKS |= {"DURABLE": True, "DURABLE_INLINE": False}

@@ -68,7 +68,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"signalhooks_worker {worker.id} on {worker.using!r}", ending="\n")
         self.stdout.flush()
-        stats = asyncio.run(worker.run())
+        stats = asyncio.run(worker.run()) | worker.wakes
         self.stdout.write(" ".join(f"{k}={v}" for k, v in stats.items()))
 
     def _sweep(self, options: dict[str, Any]) -> None:

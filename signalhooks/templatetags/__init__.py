@@ -1,0 +1,1 @@
+"""Template tags of signalhooks' templates (``{% load signalhooks_portal %}``)."""
