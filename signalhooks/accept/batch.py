@@ -43,12 +43,14 @@ from ..targets.base import Delivery
 from .atomic import connection_of
 from .route import Route, is_durable, route_for, store, to_engine
 
-__all__ = ["DispatchRows", "accept", "accept_all", "end_hook"]
+__all__ = ["DispatchRows", "accept", "accept_all", "end_hook", "route_of"]
 
 logger = logging.getLogger("signalhooks")
 
 
-def _route(dispatch: Dispatch, delivery: Delivery) -> Route:
+def route_of(dispatch: Dispatch, delivery: Delivery) -> Route:
+    """Where the dispatch's deliveries go, decided by its first delivery (settings read
+    here: a bad one raises ``ImproperlyConfigured``)."""
     route: Route | None = dispatch.route
     if route is None:
         route = dispatch.route = route_for(delivery.event)
@@ -58,7 +60,7 @@ def _route(dispatch: Dispatch, delivery: Delivery) -> Route:
 def accept(delivery: Delivery, durable: bool | None, dispatch: Dispatch) -> None:
     """The caller's thread: hold the delivery's row for the dispatch's write if durable,
     else hand it to the engine (at the commit when inside ``atomic()``)."""
-    route = _route(dispatch, delivery)
+    route = route_of(dispatch, delivery)
     if durable or (durable is None and route.durable_default):
         _hold(dispatch, route, (delivery,))
     else:
@@ -67,7 +69,7 @@ def accept(delivery: Delivery, durable: bool | None, dispatch: Dispatch) -> None
 
 def accept_all(deliveries: Sequence[Delivery], durable: bool | None, dispatch: Dispatch) -> None:
     """:func:`accept` for the deliveries of one event to several targets (an ``EndpointsHook``)."""
-    route = _route(dispatch, deliveries[0])
+    route = route_of(dispatch, deliveries[0])
     if is_durable(durable, route.durable_default):
         _hold(dispatch, route, deliveries)
     else:

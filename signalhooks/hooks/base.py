@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperatio
 from django.db.models import Model
 
 from .. import registry
-from ..accept.batch import accept, end_hook
+from ..accept.batch import accept, end_hook, route_of
 from ..accept.route import accept_awaited
 from ..engine.handoff import LoopWaiter
 from ..outcome.report import report_rejected
@@ -168,9 +168,12 @@ class SignalHook:
                 dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
                 delivery = self._delivery(dispatch)
                 if delivery is not None:
-                    accept(delivery, self.durable, dispatch)
+                    route_of(dispatch, delivery)
             except Exception as exc:  # never raise into save(): report and count instead
                 self._reject(exc, signal, kwargs, dispatch)
+                delivery = None
+            if dispatch is not None and delivery is not None:  # database errors propagate
+                accept(delivery, self.durable, dispatch)
         finally:  # the last hook of the dispatch writes its durable rows (errors propagate)
             if dispatch is not None:
                 end_hook(dispatch, self)

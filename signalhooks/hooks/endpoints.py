@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db.models import Model
 
-from ..accept.batch import accept_all, end_hook
+from ..accept.batch import accept_all, end_hook, route_of
 from ..accept.route import accept_all_awaited
 from ..endpoints.index import Entry, Matches, OwnerKey, endpoint_index
 from ..endpoints.target import AllEndpoints, EndpointTarget
@@ -191,9 +191,12 @@ class EndpointsHook(SignalHook):
                 dispatch = join_dispatch(self, signal, sender, kwargs, id(frame), frame)
                 deliveries = self._deliveries(dispatch)
                 if deliveries:
-                    accept_all(deliveries, self.durable, dispatch)
+                    route_of(dispatch, deliveries[0])
             except Exception as exc:  # never raise into save(): report and count instead
                 self._reject(exc, signal, kwargs, dispatch)
+                deliveries = []
+            if dispatch is not None and deliveries:  # database errors propagate
+                accept_all(deliveries, self.durable, dispatch)
         finally:  # the last hook of the dispatch writes its durable rows (errors propagate)
             if dispatch is not None:
                 end_hook(dispatch, self)

@@ -80,9 +80,9 @@ def test_only_the_head_of_each_object_is_claimed_and_a_dead_head_releases_the_ne
     assert claim() == []  # leased heads still hold their objects back
     # a1 fails and waits for its retry: a2 and a3 wait too; b1 is delivered.
     failed, delivered = Attempt(ok=False, retryable=True, status=503), Attempt(ok=True)
-    store.record("default", "me", [(a1, 1, failed), (b1, 1, delivered)])
+    store.record("default", "me", [(a1, 1, failed, None), (b1, 1, delivered, None)])
     assert claim() == []
     OutboxDelivery.objects.filter(pk=a1).update(status="dead")  # its last attempt failed
     assert claim() == [a2]
-    store.record("default", "me", [(a2, 1, Attempt(ok=True, status=200))])
+    store.record("default", "me", [(a2, 1, Attempt(ok=True, status=200), None)])
     assert claim() == [a3]
