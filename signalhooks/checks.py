@@ -7,7 +7,7 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E001``      ``SIGNALHOOKS`` is not a dict
 ``signalhooks.E002``      ``SIGNALHOOKS`` has a key signalhooks does not know
 ``signalhooks.E003``      a ``SIGNALHOOKS`` value has the wrong type or range
-``signalhooks.E004``      ``HTTP_TRANSPORT="httpx"`` but httpx cannot be imported
+``signalhooks.E004``      ``HTTP_TRANSPORT="httpx"`` but neither httpx2 nor httpx imports
 ``signalhooks.E005``      an HTTP hook's URL is not an http(s) URL with a host
 ``signalhooks.E006``      an HTTP hook's method cannot carry the JSON body
 ``signalhooks.E007``      an SNS hook's topic ARN is malformed
@@ -37,7 +37,6 @@ warning, not an error, because an error would stop ``migrate`` itself.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -50,6 +49,7 @@ from django.dispatch import Signal
 
 from . import conf
 from .hooks.wiring import all_signals, receiver_owners, signal_names
+from .transports.httpx_paths import httpx_path
 
 __all__ = ["register_checks"]
 
@@ -105,17 +105,16 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         if problem not in reported:
             hint = "These settings cannot be combined; change one of them."
             errors.append(Error(problem, hint=hint, id="signalhooks.E003"))
-    if user.get("HTTP_TRANSPORT") == "httpx":
-        try:
-            importlib.import_module("httpx")
-        except ImportError as exc:
-            errors.append(
-                Error(
-                    f'SIGNALHOOKS["HTTP_TRANSPORT"] is "httpx" but httpx cannot be imported: {exc}',
-                    hint='pip install httpx, or use the default "aiohttp".',
-                    id="signalhooks.E004",
-                )
+    if user.get("HTTP_TRANSPORT") == "httpx" and httpx_path() is None:
+        errors.append(
+            Error(
+                'SIGNALHOOKS["HTTP_TRANSPORT"] is "httpx" but no httpx-compatible package can '
+                "be imported (httpx2 or httpx).",
+                hint='pip install "signalhooks[httpx2]" (or "signalhooks[httpx]"), or use the '
+                'default "aiohttp".',
+                id="signalhooks.E004",
             )
+        )
     return errors
 
 

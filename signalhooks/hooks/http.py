@@ -14,7 +14,7 @@ from django.db.models import Model
 from ..snapshot.events import Event
 from ..targets.http import FORMATS, HTTPRequest, HTTPTarget
 from ..targets.signing import Signer
-from ..transports.http import check_http_client
+from ..transports.httpx_compat import check_http_client
 from .base import EventName, HookOptions, SignalHook
 from .options import (
     check_durable,
@@ -71,7 +71,8 @@ class HTTPSignalHook(SignalHook):
         ``format="cloudevents"``.
     ``headers``, ``timeout``, ``max_attempts``, ``max_in_flight``, ``http_client``
         Extra request headers; per-hook overrides of the ``SIGNALHOOKS`` settings; an
-        ``httpx.AsyncClient`` (or a factory) to send with instead of the built-in pool.
+        ``httpx2.AsyncClient`` or ``httpx.AsyncClient`` (or a factory returning one) to
+        send with instead of the built-in pool.
     ``rate_limit`` (default ``None``: unlimited)
         Deliveries per second (a number > 0). Durable deliveries hold it for every
         process that sends together (a limit shared in the outbox's database, with a

@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import conf
-from .http import (
-    AiohttpTransport,
-    BoundSSLTransport,
-    HTTPTransport,
-    HttpxPoolTransport,
-    HttpxTransport,
-)
+from .http import AiohttpTransport, BoundSSLTransport, HTTPTransport
+from .httpx_compat import HttpxTransport
+from .httpx_paths import httpx_transport
 from .sns import ClientKey, SNSClients
 
 __all__ = ["Clients"]
@@ -34,8 +30,8 @@ class Clients:
         """The shared pool, or the transport wrapping ``client`` (one per owning target).
 
         An owner with an ``ssl_context`` attribute (not ``None``) gets the shared
-        aiohttp pool with that context per request, or its own httpx client when
-        ``HTTP_TRANSPORT = "httpx"``. An owner whose ``block_private_addresses`` is true
+        aiohttp pool with that context per request, or its own httpx-compatible transport
+        when ``HTTP_TRANSPORT = "httpx"``. An owner whose ``block_private_addresses`` is true
         gets the guarded aiohttp pool whatever ``BLOCK_PRIVATE_ADDRESSES`` says.
         """
         if client is None:
@@ -48,7 +44,7 @@ class Clients:
             if shared is None:
                 limit = conf.get("MAX_IN_FLIGHT")
                 if httpx_default:
-                    shared = HttpxPoolTransport(limit)
+                    shared = httpx_transport(limit)
                 else:
                     shared = AiohttpTransport(limit=limit, block_private=guard)
                 self._default_http[guard] = shared
@@ -61,7 +57,7 @@ class Clients:
                 if isinstance(shared, AiohttpTransport):
                     transport = BoundSSLTransport(shared, ssl_context)
                 else:
-                    transport = HttpxPoolTransport(conf.get("MAX_IN_FLIGHT"), ssl_context)
+                    transport = httpx_transport(conf.get("MAX_IN_FLIGHT"), ssl_context)
                 self._custom_http[key] = transport
                 self._keepalive.append(owner)  # keeps id(owner) from being reused
             return transport

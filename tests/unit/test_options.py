@@ -6,6 +6,7 @@ value (secrets excepted), so nothing a user can pass reaches the delivery loop.
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any
 
@@ -107,9 +108,17 @@ def test_invalid_option_is_refused_with_its_name_and_value(factory, option, valu
     assert shown in message, message
 
 
-def test_sync_httpx_client_is_refused_with_a_reason():
-    with pytest.raises(ImproperlyConfigured, match=r"httpx\.Client is synchronous"):
-        http(http_client=httpx.Client())
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+def test_sync_client_is_refused_with_a_reason(package):
+    module = importlib.import_module(package)
+    with pytest.raises(ImproperlyConfigured, match=rf"{package}\.Client is synchronous"):
+        http(http_client=module.Client())
+
+
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+def test_async_clients_of_both_packages_are_accepted(package):
+    client = importlib.import_module(package).AsyncClient()
+    assert http(http_client=client).target.http_client is client
 
 
 @pytest.mark.parametrize("option", ["aws_access_key", "aws_secret_key"])
