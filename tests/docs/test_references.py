@@ -1,6 +1,6 @@
 """What the README and the docs point at exists: every page of the site's table of
-contents is in the README's documentation list, the README's links to the published
-site name pages and headings that exist, and every repository path they name is a
+contents is in the README's documentation list, the README's links name pages and
+headings that exist, and every repository path they name is a
 file or folder of the repository."""
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ def toctree_pages() -> list[str]:
     ]
 
 
-#: The published site (.readthedocs.yaml): README.md links there, since it is also the
-#: PyPI page, where links relative to the repository do not resolve.
-SITE = "https://signalhooks.readthedocs.io/en/latest/"
-#: A link to the site, inline ``](URL)`` or a reference definition ``[label]: URL``.
-SITE_LINK = re.compile(rf"(?:\]\(|^\[[^\]]+\]:\s*){re.escape(SITE)}([\w-]+)\.html(#[\w-]+)?", re.M)
+#: README.md links the pages of docs/ (they read on GitHub; the site is built from them).
+SITE = "docs/"
+#: A link to a page, inline ``](docs/page.md)`` or a reference definition ``[label]: docs/page.md``.
+SITE_LINK = re.compile(rf"(?:\]\(|^\[[^\]]+\]:\s*){re.escape(SITE)}([\w-]+)\.md(#[\w-]+)?", re.M)
 
 
 def site_links(text: str) -> list[tuple[str, str]]:
@@ -51,13 +50,12 @@ def test_every_page_of_the_toctree_is_linked_from_the_readme():
     assert not missing, f"README's documentation list lacks {missing}"
 
 
-def test_readme_links_the_published_pages_and_headings_that_exist():
+def test_readme_links_pages_and_headings_that_exist():
     readme = (ROOT / "README.md").read_text()
-    assert not re.findall(r"\]\(docs/", readme), "link the published docs (SITE), not docs/*.md"
     links = site_links(readme)
     assert len(links) > 10
     broken = [
-        f"{page}.html#{anchor}".rstrip("#")
+        f"{page}.md#{anchor}".rstrip("#")
         for page, anchor in links
         if not (ROOT / "docs" / f"{page}.md").exists() or (anchor and anchor not in headings(page))
     ]
