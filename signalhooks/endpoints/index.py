@@ -168,11 +168,11 @@ class EndpointIndex:
                     type(exc).__name__,
                     exc,
                     len(self._routes.entries),
-                    conf.get("ENDPOINT_CACHE_TTL"),
+                    conf.settings().endpoint_cache_ttl,
                 )
             self._loaded_generation = generation
             if generation == self._generation:  # else invalidated meanwhile: check again
-                self._fresh_until = time.monotonic() + float(conf.get("ENDPOINT_CACHE_TTL"))
+                self._fresh_until = time.monotonic() + conf.settings().endpoint_cache_ttl
             return self._routes
         finally:
             self._lock.release()

@@ -68,7 +68,7 @@ PAYLOAD_FORMATS = tuple(BODY_FORMAT)
 
 def default_payload_format() -> str:
     """``SIGNALHOOKS["ENDPOINT_PAYLOAD_FORMAT"]``: the format of endpoints created now."""
-    return str(conf.get("ENDPOINT_PAYLOAD_FORMAT"))
+    return conf.settings().endpoint_payload_format
 
 
 #: Fields whose changes do not change routing: they do not bump the revision. The

@@ -40,7 +40,7 @@ class Sweeper:
 
     def sweep_once(self) -> int:
         """Enqueue every row overdue now; how many were found."""
-        hold = float(conf.get("DURABLE_LEASE"))
+        hold = conf.settings().durable_lease
         found = 0
         while items := hand_out_overdue(self.using, self.batch, hold):
             found += len(items)

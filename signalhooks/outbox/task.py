@@ -100,7 +100,7 @@ def backend(alias: str | None = None) -> Any:
             "SIGNALHOOKS['TASKS_BACKEND'] needs Django's tasks framework: Django 6.0+, "
             "or the django-tasks backport on Django 5.2"
         )
-    return api.task_backends[alias or conf.get("TASKS_BACKEND")]
+    return api.task_backends[alias or conf.settings().tasks_backend]
 
 
 # -- the tasks -------------------------------------------------------------------------
@@ -131,7 +131,7 @@ RECORD_EVERY = 1.0
 
 def _limit() -> float:
     # After the lease the row is another's to send; waiting longer helps nobody.
-    return float(conf.get("DURABLE_LEASE"))
+    return conf.settings().durable_lease
 
 
 class TaskDelivery(Delivery):
@@ -262,7 +262,7 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
 
 def _can_defer() -> bool:
     try:
-        return bool(conf.get("TASKS_BACKEND")) and bool(backend().supports_defer)
+        return conf.settings().tasks_backend is not None and bool(backend().supports_defer)
     except Exception:  # reported by the system checks; the schedule still holds
         return False
 
@@ -292,7 +292,7 @@ def enqueue(
             "signalhooks: enqueueing %d outbox rows on tasks backend %r failed (%s: %s); "
             "they are delivered once overdue (signalhooks_worker --sweep)",
             len(items) - handed,
-            conf.get("TASKS_BACKEND"),
+            conf.settings().tasks_backend,
             type(exc).__name__,
             exc,
         )
@@ -306,21 +306,25 @@ def _task_for(run_after: datetime | None) -> Any:
     if not hasattr(base, "using"):  # imported before TASKS_BACKEND was set (tests)
         base = _as_task(func, chosen)
     return base.using(
-        backend=conf.get("TASKS_BACKEND"), queue_name=conf.get("TASKS_QUEUE"), run_after=run_after
+        backend=conf.settings().tasks_backend,
+        queue_name=conf.settings().tasks_queue,
+        run_after=run_after,
     )
 
 
 def _as_task(func: Any, chosen: Any = None) -> Any:
     """``func`` as a task of the configured backend, or ``func`` itself without one."""
     try:
-        if not conf.get("TASKS_BACKEND"):
+        if not conf.settings().tasks_backend:
             return func
         chosen = chosen or backend()
         if inspect.iscoroutinefunction(func) and not chosen.supports_async_task:
             return func
         api = tasks_api()
         assert api is not None
-        made = api.task(backend=conf.get("TASKS_BACKEND"), queue_name=conf.get("TASKS_QUEUE"))(func)
+        made = api.task(
+            backend=conf.settings().tasks_backend, queue_name=conf.settings().tasks_queue
+        )(func)
         return made
     except Exception as exc:  # reported by the system checks
         logger.debug("signalhooks: no task for %s: %s", func.__name__, exc)

@@ -217,7 +217,7 @@ class SNSTarget(TargetOptions):
         if self.message_body == "event":
             return SNSMessage.event_body(event)
         if self.message_body == "cloudevents":
-            source = self.source or conf.get("CLOUDEVENTS_SOURCE")
+            source = self.source or conf.settings().cloudevents_source
             return SNSMessage.event_body(event, envelope(event, source))
         return SNSMessage.from_event(event)
 

@@ -172,7 +172,7 @@ def test_settings_numbers_must_be_finite_and_in_range(key, value):
     problems = conf.validate({key: value})
     assert len(problems) == 1 and key in problems[0] and repr(value) in problems[0]
     with override_settings(SIGNALHOOKS={key: value}), pytest.raises(ImproperlyConfigured):
-        conf.get("TIMEOUT")
+        conf.settings()
 
 
 def test_endpoints_hook_options_are_checked():

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from .._internals import commit_callbacks, connection_of
 from ..outbox.wake import notify
-from .atomic import connection_of
 
 __all__ = ["hand_over"]
 
@@ -75,8 +75,9 @@ def _pending(using: str, tasks: bool) -> _Pending:
     if pending is None:
         pending = _local.pending = {}
     batch = pending.get(using)
-    if batch is None or batch.done or batch.callbacks is not connection.run_on_commit:
-        batch = pending[using] = _Pending(using, tasks, connection.run_on_commit)
+    callbacks = commit_callbacks(connection)
+    if batch is None or batch.done or batch.callbacks is not callbacks:
+        batch = pending[using] = _Pending(using, tasks, callbacks)
         transaction.on_commit(batch.run, using=using)
     return batch
 
