@@ -153,7 +153,7 @@ def check_tasks(
     alias = user.get("TASKS_BACKEND") if isinstance(user, dict) else None
     if not isinstance(alias, str) or not alias:
         return []  # unset, or reported by check_settings
-    from .outbox.task import tasks_api
+    from .outbox.enqueue import tasks_api
 
     api = tasks_api()
     if api is None:

@@ -20,8 +20,8 @@ from typing import Any
 from django.db import connections
 
 from .. import conf
+from .enqueue import enqueue
 from .store import hand_out_overdue
-from .task import enqueue
 
 __all__ = ["Sweeper"]
 
