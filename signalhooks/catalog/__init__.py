@@ -15,7 +15,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .declared import EventType, declare, declared_types, produces
+from .declared import declare, declared_types, produces
+from .event_type import EventType
 from .generated import generated
 
 __all__ = [

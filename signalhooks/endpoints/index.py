@@ -5,9 +5,9 @@ endpoints does event ``name`` go to" from memory; the answer for each event name
 computed once per load, so a save costs a dictionary lookup, matched or not.
 
 Freshness: a change made through the ORM drops this process's index at once (and
-again when its transaction commits; see :mod:`.models`). Other processes see it
-within ``ENDPOINT_CACHE_TTL`` seconds: at most that often, the next event compares
-the revision row (one small query) and reloads if it moved. A failing load (database
+again when its transaction commits; :mod:`.models` says so through :mod:`.changes`).
+Other processes see it within ``ENDPOINT_CACHE_TTL`` seconds: at most that often, the
+next event compares the revision row (one small query) and reloads if it moved. A failing load (database
 down, migrations not applied) keeps the last list and is tried again after the TTL;
 it never raises into the caller.
 """
@@ -21,10 +21,12 @@ import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import router, transaction
+from django.dispatch import receiver
 
 from .. import conf
 from ..exceptions import PayloadError
 from ..targets.http import display_url
+from .changes import endpoints_changed, endpoints_enabled
 from .health import EndpointState
 from .patterns import Matcher, compile_patterns
 from .target import EndpointTarget
@@ -251,6 +253,16 @@ def _owner_key(endpoint: Endpoint) -> OwnerKey:
 
 
 endpoint_index = EndpointIndex()
+
+
+@receiver(endpoints_changed)
+def _changed(**kwargs: Any) -> None:
+    endpoint_index.invalidate()
+
+
+@receiver(endpoints_enabled)
+def _enabled(*, endpoint_ids: list[int], **kwargs: Any) -> None:
+    endpoint_index.forget_failures(endpoint_ids)
 
 
 def _after_fork_in_child() -> None:
