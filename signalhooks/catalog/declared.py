@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 
 from .event_type import EventType, standard_body
-from .generated import generated_names
+from .generated import generated, generated_names
 from .schemas import example_of
 
-__all__ = ["check_name", "declare", "declared_types", "produces"]
+__all__ = ["check_name", "clashes", "declare", "declared_types", "produces"]
 
 #: An event type's name: what an endpoint's patterns match, without the wildcard.
 NAME = re.compile(r"[A-Za-z0-9_.:/-]{1,255}")
@@ -128,6 +128,12 @@ def declared_types() -> dict[str, EventType]:
     """The declared event types by name."""
     with _lock:
         return dict(_declared)
+
+
+def clashes(made: dict[str, EventType] | None = None) -> list[str]:
+    """Declared names that connected hooks also generate (each an error)."""
+    folded = {name.casefold() for name in (generated() if made is None else made)}
+    return sorted(name for name in declared_types() if name.casefold() in folded)
 
 
 def produces(*names: str) -> Callable[[F], F]:

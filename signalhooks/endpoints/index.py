@@ -7,9 +7,9 @@ computed once per load, so a save costs a dictionary lookup, matched or not.
 Freshness: a change made through the ORM drops this process's index at once (and
 again when its transaction commits; :mod:`.models` says so through :mod:`.changes`).
 Other processes see it within ``ENDPOINT_CACHE_TTL`` seconds: at most that often, the
-next event compares the revision row (one small query) and reloads if it moved. A failing load (database
-down, migrations not applied) keeps the last list and is tried again after the TTL;
-it never raises into the caller.
+next event compares the revision row (one small query) and reloads if it moved. A
+failing load (database down, migrations not applied) keeps the last list and is tried
+again after the TTL; it never raises into the caller.
 """
 
 from __future__ import annotations

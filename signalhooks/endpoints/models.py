@@ -169,7 +169,7 @@ class Endpoint(models.Model):
     """A webhook subscription: where to POST which events, signed with its own secret.
 
     ``EndpointsHook`` delivers each event to every active endpoint whose
-    ``event_types`` match the event name (see :mod:`signalhooks.endpoints.patterns`),
+    ``event_types`` match the event name (patterns: see docs/endpoints.md),
     with the same JSON body as ``HTTPSignalHook``, signed with ``secret`` (Standard
     Webhooks) and with ``headers`` added. ``secret`` is generated on creation; it is
     never shown in ``repr()`` or, after creation, in the admin. ``timeout`` and

@@ -36,8 +36,7 @@ class EndpointsHook(SignalHook):
 
     The body is the one :class:`HTTPSignalHook` sends; each request is signed with its
     endpoint's secret (Standard Webhooks) and carries its endpoint's headers. Endpoints
-    are read from a per-process cache, not queried per event (see
-    :mod:`signalhooks.endpoints.index`).
+    are read from a per-process cache, not queried per event (see docs/endpoints.md).
 
     Options, besides those of :class:`SignalHook` (``event``, ``fields``, ``exclude``,
     ``serializer``, ``use_natural_keys``, ``when``, ``when_changed``):
