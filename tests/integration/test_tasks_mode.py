@@ -344,3 +344,13 @@ def test_the_db_worker_runs_a_message_queued_under_either_path(tasks_mode, path)
             verbosity=0,
         )
         assert sink.count() == 1 and _statuses() == {"delivered": 1}
+
+
+@pytest.mark.celery
+def test_celery_knows_the_tasks_of_both_paths_by_name(tasks_mode):
+    """A Celery worker looks a message's task up by the name it was registered under,
+    its path: the paths of earlier releases need tasks of their own."""
+    from tests.celery_app import app
+
+    tasks_mode("celery", TASKS_QUEUE="signalhooks-tests")
+    assert set(STABLE + EARLIER) <= set(app.tasks)
