@@ -240,10 +240,11 @@ def unknown_hint(key: object) -> str:
 
 
 def problem_hint(key: str) -> str:
-    """The hint of check E003 for setting ``key``: what it takes, what it is, its default."""
+    """The hint of check E003 for setting ``key``: what it is, what it accepts, its default."""
     setting = SETTINGS[key]
     return (
-        f"{key} takes a {describe(setting)}: {setting.meaning}. The default is {setting.default!r}."
+        f"{key} ({setting.meaning}) accepts: {describe(setting)}. "
+        f"The default is {setting.default!r}."
     )
 
 
