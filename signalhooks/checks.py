@@ -95,12 +95,10 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     for key, value in user.items():
         for problem in conf.validate({key: value}):
             reported.add(problem)
-            if key not in conf.DEFAULTS:
-                hint = "Remove it or fix its spelling; docs/settings.md lists every setting."
-                errors.append(Error(problem, hint=hint, id="signalhooks.E002"))
+            if key not in conf.SETTINGS:
+                errors.append(Error(problem, hint=conf.unknown_hint(key), id="signalhooks.E002"))
             else:
-                hint = f"The default is {conf.DEFAULTS[key]!r}."
-                errors.append(Error(problem, hint=hint, id="signalhooks.E003"))
+                errors.append(Error(problem, hint=conf.problem_hint(key), id="signalhooks.E003"))
     for problem in conf.validate(user):  # rules about several settings together
         if problem not in reported:
             hint = "These settings cannot be combined; change one of them."
@@ -155,7 +153,7 @@ def check_tasks(
     alias = user.get("TASKS_BACKEND") if isinstance(user, dict) else None
     if not isinstance(alias, str) or not alias:
         return []  # unset, or reported by check_settings
-    from .outbox.task import tasks_api
+    from .outbox.enqueue import tasks_api
 
     api = tasks_api()
     if api is None:
@@ -313,7 +311,7 @@ def _is_durable(hook: object) -> bool:
     durable = getattr(hook, "durable", None)
     if durable is None:
         try:
-            durable = conf.get("DURABLE")
+            durable = conf.settings().durable
         except ImproperlyConfigured:  # reported by check_settings
             durable = False
     return bool(durable)
@@ -388,7 +386,7 @@ def check_endpoint_guard(
 ) -> list[Warning]:
     """W003 (``check --deploy``): the SSRF guard of endpoint URLs is switched off."""
     try:
-        guarded = conf.get("ENDPOINT_BLOCK_PRIVATE_ADDRESSES")
+        guarded = conf.settings().endpoint_block_private_addresses
     except ImproperlyConfigured:  # reported by check_settings
         return []
     if guarded:

@@ -56,7 +56,7 @@ class HTTPSignalHook(SignalHook):
         ``"event"``: the body above. ``"standard"``: the body Standard Webhooks
         recommends, ``{"type", "timestamp", "data"}``, whose ``data`` is the instance as
         a plain JSON object (``{"id", <field>: <value>...}``) or a custom signal's
-        arguments (see :mod:`signalhooks.snapshot.data`). ``"cloudevents"``: a
+        arguments (see docs/payload.md). ``"cloudevents"``: a
         CloudEvents 1.0 event in the structured mode of the HTTP binding
         (``Content-Type: application/cloudevents+json``): ``id`` = the event id,
         ``type`` = the event name, ``source``, ``time``, ``subject`` = the instance's pk,

@@ -253,9 +253,9 @@ def test_a_backend_without_workers_in_production_is_a_warning(settings):
 def test_no_tasks_framework_is_an_error(monkeypatch):
     """Django < 6.0 without django-tasks: made here by hiding both modules (the suite
     installs the backport, and Django 6 brings its own), the one fake in this file."""
-    from signalhooks.outbox import task
+    from signalhooks.outbox import enqueue
 
-    monkeypatch.setattr(task, "_api", [None])
+    monkeypatch.setattr(enqueue, "_api", [None])
     with _tasks(TASKS_BACKEND="immediate"):
         [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E010"]
     assert "django-tasks" in message.msg

@@ -7,6 +7,7 @@ value (secrets excepted), so nothing a user can pass reaches the delivery loop.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 from typing import Any
 
@@ -144,6 +145,24 @@ def test_valid_options_are_accepted():
     sns(aws_region="cn-north-1", aws_access_key="AKID", aws_secret_key="s3cr3t")
 
 
+def test_sns_message_body_attributes_is_the_default_and_seed_its_alias():
+    """The fixed message with the data as attributes, by its descriptive name; "seed"
+    (its 0.1 name) stays accepted, and both keep the outbox key rows were stored with."""
+    from signalhooks.outbox.codec import hook_key
+    from signalhooks.snapshot.events import custom_event
+    from signalhooks.targets.sns import SEED_MESSAGE
+
+    default, named, alias = sns(), sns(message_body="attributes"), sns(message_body="seed")
+    assert hook_key(default) == hook_key(named) == hook_key(alias)
+    assert hook_key(sns(message_body="event")) != hook_key(default)
+    event = custom_event("orders.placed", {"id": 1})
+    for hook in (default, named, alias):
+        message = hook.target.default_message(event)
+        values = message.attribute_values()
+        assert message.message == SEED_MESSAGE and values["Event"] == "orders.placed"
+        assert json.loads(values["Data"]) == {"id": 1}
+
+
 def test_ipv6_targets_are_named_as_urls():
     hook = http(request_url="http://[::1]:8080/hook?token=secret")
     assert hook.target.name == "POST http://[::1]:8080/hook"
@@ -172,7 +191,7 @@ def test_settings_numbers_must_be_finite_and_in_range(key, value):
     problems = conf.validate({key: value})
     assert len(problems) == 1 and key in problems[0] and repr(value) in problems[0]
     with override_settings(SIGNALHOOKS={key: value}), pytest.raises(ImproperlyConfigured):
-        conf.get("TIMEOUT")
+        conf.settings()
 
 
 def test_endpoints_hook_options_are_checked():
