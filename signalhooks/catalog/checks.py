@@ -23,7 +23,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.db.models.signals import ModelSignal, post_delete, post_save
 
 from ..hooks.endpoints import EndpointsHook
-from ..hooks.wiring import Connection, connections, signal_index
+from ..hooks.wiring import Connection, connections, signal_index, signal_names
 from ..registry import all_hooks
 from .declared import PRODUCES, clashes, declared_types
 from .generated import describable, endpoints_hooks, model_events
@@ -41,10 +41,10 @@ def check_catalog(
     comparing = [hook for hook in all_hooks() if getattr(hook, "previous_attributes", False)]
     if not hooks and not comparing:
         return []
-    index = signal_index()
+    index, names = signal_index(), signal_names()
     messages: list[CheckMessage] = []
     for hook in comparing:
-        for connection in connections(hook, index):
+        for connection in connections(hook, index, names):
             if not isinstance(connection.signal, ModelSignal):
                 messages.append(
                     Error(
@@ -68,7 +68,7 @@ def check_catalog(
     ]
     known = {name.casefold() for name in declared_types()}
     for hook in hooks:
-        problems = _undescribed(hook, connections(hook, index), known)
+        problems = _undescribed(hook, connections(hook, index, names), known)
         if problems:
             messages.append(
                 Warning(

@@ -137,14 +137,26 @@ def connected_senders(signal: Signal, hook: object) -> list[Any]:
     ]
 
 
-def connections(hook: object, index: dict[int, list[Signal]] | None = None) -> list[Connection]:
-    """Every connection of ``hook``, with a readable signal name and sender."""
+def connections(
+    hook: object,
+    index: dict[int, list[Signal]] | None = None,
+    names: dict[Signal, str] | None = None,
+) -> list[Connection]:
+    """Every connection of ``hook``, with a readable signal name and sender.
+
+    ``index`` (:func:`signal_index`) and ``names`` (:func:`signal_names`): computed once
+    by a caller that asks about many hooks, since each is a scan of the whole process.
+    """
     from django.apps import apps
 
-    names = signal_names()
+    signals = connected_signals(hook, index)
+    if not signals:
+        return []
+    if names is None:
+        names = signal_names()
     senders = {id(model): model._meta.label for model in apps.get_models()}
     out = []
-    for signal in connected_signals(hook, index):
+    for signal in signals:
         for sender_id, receiver in signal_receivers(signal):
             if _is_hook(receiver, hook):
                 sender = "any sender" if sender_id is None else senders.get(sender_id, "?")

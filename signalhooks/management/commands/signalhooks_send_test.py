@@ -31,7 +31,7 @@ from ...endpoints.probe import TEST_EVENT, send_test_event
 from ...endpoints.target import AllEndpoints
 from ...engine.bridge import get_engine
 from ...hooks.base import SignalHook
-from ...hooks.wiring import connections, signal_index
+from ...hooks.wiring import connections, signal_index, signal_names
 from ...outcome.results import DeliveryResult
 from ...registry import all_hooks
 from ...snapshot.events import custom_event
@@ -127,7 +127,7 @@ class Command(BaseCommand):
         if not hooks:
             self.stdout.write(_NO_HOOKS)
             return
-        where = signal_index()
+        where, names = signal_index(), signal_names()
         for index, hook in enumerate(hooks):
             durable = " durable" if getattr(hook, "durable", False) else ""
             event = f" event={hook.event_name}" if isinstance(hook.event_name, str) else ""
@@ -135,7 +135,7 @@ class Command(BaseCommand):
             if isinstance(hook.target, AllEndpoints):
                 line += " (the stored endpoints: test one with --endpoint ID)"
             self.stdout.write(line)
-            lines = [str(connection) for connection in connections(hook, where)]
+            lines = [str(connection) for connection in connections(hook, where, names)]
             for line in lines or ["(connected to no signal: it never fires)"]:
                 self.stdout.write(f"      {line}")
 
