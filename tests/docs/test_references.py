@@ -31,7 +31,7 @@ def test_every_page_of_the_toctree_is_linked_from_the_readme():
     assert not missing, f"README's documentation list lacks {missing}"
 
 
-#: A repository path in prose or code: ``signalhooks/accept/atomic.py``, ``tests/servers.py``.
+#: A repository path in prose or code: ``signalhooks/accept/atomic.py``, ``tests/fleet.py``.
 PATH = re.compile(r"(?<![\w./-])(?:signalhooks|tests|benchmarks|examples|scripts|docs)/[\w./-]*\w")
 #: What runs write (ignored by git): named in the docs, absent from a fresh clone.
 GENERATED = ("benchmarks/results/smoke", "docs/_build")

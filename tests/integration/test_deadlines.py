@@ -14,7 +14,7 @@ from django.dispatch import Signal
 
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from tests.helpers import fresh_engine, outcomes
-from tests.servers import TrickleServer
+from tests.trickle import TrickleServer
 
 TIMEOUT = 0.5
 #: Generous: the point is "about the deadline", against ~20 s without one.

@@ -21,12 +21,12 @@ from signalhooks.hooks import HTTPSignalHook
 from signalhooks.outbox import task
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
-    fast_sink,
     make_rows,
     retire_durable_hooks,  # noqa: F401
-    wait_until,
     worker_thread,
 )
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -72,8 +72,8 @@ def _statuses() -> Counter[str]:
 
 def test_the_rows_of_one_transaction_go_out_as_one_task_at_commit(connect, tasks_mode, enqueued):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             for i in range(3):
                 Pizza.objects.using("pg").create(name=f"tasks {i}")
@@ -90,8 +90,8 @@ def test_the_rows_of_one_transaction_go_out_as_one_task_at_commit(connect, tasks
 
 def test_a_rolled_back_transaction_enqueues_nothing(connect, tasks_mode, enqueued):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             Pizza.objects.using("pg").create(name="kept")
             with pytest.raises(RuntimeError), transaction.atomic(using="pg"):
@@ -116,16 +116,16 @@ def test_a_rolled_back_transaction_enqueues_nothing(connect, tasks_mode, enqueue
 
 def test_autocommit_enqueues_each_row_at_once(connect, tasks_mode, enqueued):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.using("pg").create(name="autocommit")
         assert len(enqueued) == 1 and sink.count() == 1
 
 
 def test_a_task_run_twice_or_late_sends_once(tasks_mode):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 2, "pg")
         first, second = rows.order_by("pk").values_list("pk", flat=True)
         deliver = task._functions["deliver"]
@@ -144,9 +144,9 @@ def test_a_failed_attempt_is_enqueued_again_for_its_next_time(tasks_mode, settin
     from django_tasks_db.models import DBTaskResult
 
     tasks_mode("db", DURABLE_RETRY_SCHEDULE=[0, 5, 10])
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 1, "pg")
         row = rows.get()
         result = task._functions["deliver"]("pg", [[row.pk, 0]])
@@ -166,9 +166,9 @@ def test_a_failed_attempt_is_enqueued_again_for_its_next_time(tasks_mode, settin
 
 def test_without_deferral_a_failed_attempt_is_left_to_the_schedule(tasks_mode, enqueued):
     tasks_mode("immediate", DURABLE_RETRY_SCHEDULE=[0, 5, 10])
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        make_rows(HTTPSignalHook(sink.url, durable=True), 1, "pg")
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 1, "pg")
         row = rows.get()
         task._functions["deliver"]("pg", [[row.pk, 0]])
         row.refresh_from_db()
@@ -178,8 +178,8 @@ def test_without_deferral_a_failed_attempt_is_left_to_the_schedule(tasks_mode, e
 
 def test_the_db_backend_runs_the_task_in_its_worker(connect, tasks_mode):
     tasks_mode("db")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             Pizza.objects.using("pg").create(name="db worker")
         assert sink.count() == 0
@@ -201,8 +201,8 @@ def test_the_sweep_enqueues_overdue_rows_and_gives_each_another_lease(tasks_mode
     from signalhooks.outbox.sweep import Sweeper
 
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 3, "pg")  # due now: as if their tasks were lost
         make_rows(hook, 1, "pg", due_in=60)  # not overdue yet
         rows.filter(pk=rows.order_by("pk")[0].pk).update(
@@ -220,8 +220,8 @@ def test_the_sweep_pushes_rows_it_could_not_enqueue_a_lease_further(tasks_mode, 
 
     tasks_mode("immediate")
     settings.TASKS = {}  # the backend is gone: enqueueing fails, is logged, and waits
-    with fast_sink() as sink:
-        make_rows(HTTPSignalHook(sink.url, durable=True), 2, "pg")
+    with RecordingServer() as sink:
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 2, "pg")
         before = timezone.now()
         assert Sweeper(using="pg").sweep_once() == 2
         assert Sweeper(using="pg").sweep_once() == 0  # not overdue again yet
@@ -232,8 +232,8 @@ def test_the_sweep_pushes_rows_it_could_not_enqueue_a_lease_further(tasks_mode, 
 
 def test_worker_only_mode_leaves_rows_to_the_worker_which_wakes_on_notify(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         # A poll interval far longer than the test: only a NOTIFY can wake it in time.
         with worker_thread(using="pg", poll=60) as worker:
             wait_until(lambda: worker.stats["claimed"] == 0 and _listening(), 10, "LISTEN")
@@ -256,8 +256,8 @@ def _listening() -> bool:
 
 def test_worker_only_mode_rows_are_not_sent_in_process(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.using("pg").create(name="left to the workers")
         row = rows.get()
         assert (row.status, row.lease_until, row.locked_by) == ("pending", None, "")
@@ -271,9 +271,9 @@ def test_async_receiver_in_tasks_mode_stores_and_enqueues(tasks_mode, enqueued):
     from django.dispatch import Signal
 
     tasks_mode("immediate")
-    with fast_sink() as sink:
+    with RecordingServer() as sink:
         signal = Signal()
-        hook = HTTPSignalHook(sink.url, durable=True, event="custom")
+        hook = HTTPSignalHook(sink.url(), durable=True, event="custom")
         signal.connect(hook.async_receiver, weak=False)
         [(_, result)] = async_to_sync(signal.asend)(sender=None, order=1)
         assert not result.ok and "stored in the outbox" in result.error
