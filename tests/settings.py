@@ -7,17 +7,13 @@ import importlib.util
 import os
 import tempfile
 
+from tests.support import project
 from tests.support.ports import free_port
 
 SECRET_KEY = "signalhooks-tests"
 DEBUG = False
 USE_TZ = True
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "signalhooks",
-    "tests.testapp",
-]
+INSTALLED_APPS = list(project.APPS)
 _DB_DIR = os.environ.get("SIGNALHOOKS_TEST_DB_DIR") or tempfile.mkdtemp(prefix="signalhooks-")
 DATABASES = {
     "default": {

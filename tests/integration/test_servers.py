@@ -176,3 +176,14 @@ def test_event_ids_distinct_and_duplicates(http: RecordingServer) -> None:
     assert http.distinct() == {"a", "b", ""}
     assert http.duplicates() == {"a": 3}
     assert http.count() == 5
+
+
+def test_a_trickled_answer_comes_one_byte_at_a_time(http: RecordingServer) -> None:
+    http.behave("/trickle", trickle=0.01, body=b"slow")
+    started = time.monotonic()
+    response = httpx.get(http.url("/trickle"))
+    elapsed = time.monotonic() - started
+    assert (response.status_code, response.content) == (200, b"slow")
+    assert elapsed >= 0.01 * len(b"HTTP/1.1 200 OK\r\n")  # the status line alone
+    [received] = http.requests("/trickle")
+    assert received.responded_at is not None

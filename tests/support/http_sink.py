@@ -143,6 +143,26 @@ class Connection(asyncio.Protocol):
         timer = asyncio.get_running_loop().call_later(delay, write)
         self.pending[timer] = done
 
+    def trickle(self, interval: float, data: bytes, done: Done | None = None) -> None:
+        """Write ``data`` one byte every ``interval`` seconds: a client that applies its
+        timeout per read, not per request, would wait ``len(data) * interval`` seconds."""
+        key = object()
+        self.pending[key] = done
+        loop = asyncio.get_running_loop()
+
+        def write(pos: int) -> None:
+            if key not in self.pending:  # the connection is gone
+                return
+            if pos == len(data) - 1:
+                del self.pending[key]
+                if done is not None:
+                    done(True)
+            self.reply(data[pos : pos + 1])
+            if pos < len(data) - 1:
+                loop.call_later(interval, write, pos + 1)
+
+        loop.call_later(interval, write, 0)
+
     def never_answer(self, done: Done | None = None) -> None:
         """Hold the request unanswered until the connection goes (``done(False)`` then)."""
         self.pending[object()] = done

@@ -18,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 #: The repository's root: the working directory of the processes, and on their path.
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,10 +104,5 @@ class Process(subprocess.Popen[bytes]):
     def __enter__(self) -> Process:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

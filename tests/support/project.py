@@ -1,8 +1,10 @@
-"""What a Django project with logins has: middleware, sessions, messages and templates.
+"""The test project: its apps, and what a project with logins adds to them.
 
-The test settings have none of it: tests that drive pages with a client add it to
-pytest-django's ``settings`` (:func:`project_settings`), and the portal benchmark's
-settings are made of it. Sessions live in signed cookies, so no sessions table.
+``APPS`` are the apps of the test settings and of the worker project. Middleware,
+sessions (in signed cookies, so no sessions table), messages and templates are not in
+the test settings: tests that drive pages with a client add them to pytest-django's
+``settings`` (:func:`project_settings`), and the portal benchmark's settings are made
+of them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+APPS = ["django.contrib.contenttypes", "django.contrib.auth", "signalhooks", "tests.testapp"]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -19,7 +19,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 from tests.support.http_sink import HOST, Connection, Sink, response
@@ -38,6 +37,7 @@ class _Behaviour:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     body: bytes = b"ok"
     stall: bool = False
+    trickle: float = 0.0
     answer: Callable[[ReceivedRequest], StatusStep] | None = None
     served: int = 0
 
@@ -130,12 +130,7 @@ class RecordingServer(Sink):
     def __enter__(self) -> RecordingServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property
@@ -163,6 +158,7 @@ class RecordingServer(Sink):
         headers: Mapping[str, str] | None = None,
         body: bytes = b"ok",
         stall: bool = False,
+        trickle: float = 0.0,
         answer: Callable[[ReceivedRequest], StatusStep] | None = None,
     ) -> None:
         """Script how ``path`` answers from now on (replaces earlier behaviour for it).
@@ -172,10 +168,11 @@ class RecordingServer(Sink):
         picks each request's step (it runs on the server's thread). ``headers`` go on
         every response; a step's own headers are added (and win) only for that step.
         ``delay`` holds each answer that long after the request is recorded, so
-        ``wait_for`` sees slow requests as they arrive; ``stall`` never answers.
+        ``wait_for`` sees slow requests as they arrive; ``stall`` never answers;
+        ``trickle`` writes the answer one byte every so many seconds.
         """
         steps: list[StatusStep] = list(statuses) if statuses else [200]
-        behaviour = _Behaviour(delay, steps, dict(headers or {}), body, stall, answer)
+        behaviour = _Behaviour(delay, steps, dict(headers or {}), body, stall, trickle, answer)
         with self._cond:
             self._behaviours[path] = behaviour
 
@@ -265,7 +262,7 @@ class RecordingServer(Sink):
                 self._in_flight[key] = self._in_flight.get(key, 0) + 1
                 self._peak[key] = max(self._peak.get(key, 0), self._in_flight[key])
             self._cond.notify_all()
-            delay, stall = behaviour.delay, behaviour.stall
+            delay, stall, trickle = behaviour.delay, behaviour.stall, behaviour.trickle
         answer = b"" if request.method == "HEAD" else behaviour.body
         data = response(status, answer, headers)
 
@@ -283,6 +280,8 @@ class RecordingServer(Sink):
 
         if stall:
             connection.never_answer(done)
+        elif trickle:
+            connection.trickle(trickle, data, done)
         elif delay:
             connection.answer_later(delay, data, done)
         else:

@@ -13,15 +13,11 @@ From the environment (:func:`tests.support.workers.outbox_env` writes it):
 import json
 import os
 
+from tests.support import project
+
 SECRET_KEY = "signalhooks-tests"
 USE_TZ = True
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "signalhooks",
-    "tests.testapp",
-    "tests.support.outbox_project",
-]
+INSTALLED_APPS = [*project.APPS, "tests.support.outbox_project"]
 DATABASES = {"default": json.loads(os.environ["SIGNALHOOKS_OUTBOX_DB"])}
 DATABASES["pg"] = dict(DATABASES["default"])
 _tasks = json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_TASKS", "{}"))
