@@ -11,8 +11,10 @@ import from this package and from nothing else under ``tests/``.
 - :mod:`.workers`: the worker processes (``signalhooks_worker``, the task backends'
   workers, the example shop), started as their documentation starts them.
 - :mod:`.http_sink`: the one HTTP/1.1 sink; :mod:`.recording` runs it in-process and
-  records every request (the tests' receiver), :mod:`.sink_process` as a process of its
-  own that only counts (the benchmarks' sink).
-- :mod:`.outbox_project`: the Django project of the worker processes (settings, the
-  hooks it makes at startup, the Celery app).
+  records every request (the tests' receiver, :mod:`.received` is what it records),
+  :mod:`.sink_process` as a process of its own that only counts (the benchmarks' sink).
+- :mod:`.project`: the test project's apps, and the middleware and templates of a
+  project with logins; :mod:`.outbox_project`: the Django project of the worker
+  processes (settings, the hooks it makes at startup, the Celery app).
+- :mod:`.rows`: durable outbox rows made directly, many at a time.
 """
