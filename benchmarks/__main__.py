@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="results/ or results/smoke/")
     names = [
         "throughput",
+        "httpx",
         "fanout",
         "caller",
         "sns",

@@ -66,8 +66,8 @@ def _rate(sink_url: str, count: int, timeout: float = 300) -> dict[str, Any]:
 def _per_worker(path: str, count: int, per_task: int, sink_url: str, env: dict[str, str]) -> Any:
     from django.db import connections, transaction
 
+    from signalhooks.outbox.enqueue import enqueue
     from signalhooks.outbox.models import OutboxDelivery
-    from signalhooks.outbox.task import enqueue
     from signalhooks.registry import all_hooks
 
     [hook] = all_hooks()

@@ -40,6 +40,7 @@ class Sizes:
     events: int  # throughput: signals (x10 hooks = deliveries); a second or more even in smoke
     httpx_events: int  # a user's one httpx client is 20-50x slower: fewer, and run once
     pool_events: int  # HTTP_TRANSPORT="httpx" (the client pool), gated against aiohttp
+    path_requests: int  # the httpx phase: requests per httpx-compatible path
     sequential_events: int
     fanout_rounds: int
     sequential_rounds: int
@@ -51,9 +52,18 @@ class Sizes:
     shop_orders: tuple[int, int]  # shop: orders per shop, in so many alternating blocks
 
 
-FULL = Sizes(2000, 150, 600, 200, 20, 2, 1000, 4000, 100_000, 10_000, 3, (300, 6))
-SMOKE = Sizes(2000, 40, 600, 50, 6, 1, 300, 4000, 100_000, 2000, 2, (50, 2))
+FULL = Sizes(2000, 150, 600, 10_000, 200, 20, 2, 1000, 4000, 100_000, 10_000, 3, (300, 6))
+SMOKE = Sizes(2000, 40, 600, 5000, 50, 6, 1, 300, 4000, 100_000, 2000, 2, (50, 2))
 TARGETS = (10, 50, 100)
+
+
+def httpx_modes() -> list[str]:
+    """The httpx phase's modes: the aiohttp transport, then each httpx-compatible path."""
+    try:
+        from benchmarks.phase_httpx import MODES
+    except ImportError:  # main() says why; the library's rows report ERROR
+        return ["aiohttp"]
+    return MODES
 
 
 def _step(key: str, module: str, mode: str, *args: str | int, **kw: Any) -> Step:
@@ -88,6 +98,12 @@ def build(smoke: bool) -> list[Group]:
         throughput += [
             _step("throughput/raw_httpx", tp, "raw_httpx", "--events", s.httpx_events, once=True),
         ]
+    # Every httpx-compatible path of HTTP_TRANSPORT="httpx" and the aiohttp transport,
+    # driven directly, back to back on one sink: the ranking of httpx_paths.PATHS.
+    httpx_paths = [
+        _step(f"httpx/{mode}", "phase_httpx", mode, "--events", s.path_requests, library=True)
+        for mode in httpx_modes()
+    ]
     fanout: list[Step] = []
     rounds = ("--rounds", s.fanout_rounds)
     for m in TARGETS:
@@ -143,6 +159,7 @@ def build(smoke: bool) -> list[Group]:
     ]
     groups = [
         Group("throughput", ["http"], throughput),
+        Group("httpx", ["http"], httpx_paths),
         Group("fanout", ["http", "--delay", "0.05"], fanout),
         Group("caller", ["http", "--delay", "0.05"], caller),
         Group("sns", ["sns"], sns),

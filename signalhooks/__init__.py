@@ -24,6 +24,7 @@ from .snapshot.events import Event
 # that uses hooks without "signalhooks" in INSTALLED_APPS is the one that needs E008.
 _register_checks()
 
+#: The version of the installed package.
 __version__ = "1.0.0.dev0"
 
 __all__ = [

@@ -11,6 +11,7 @@ class SignalHooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import tasks  # noqa: F401  (the outbox's tasks, made with the settings)
         from .checks import register_checks
 
         register_checks()

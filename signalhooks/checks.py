@@ -7,7 +7,7 @@ checks cover what only the settings and the finished project reveal.
 ``signalhooks.E001``      ``SIGNALHOOKS`` is not a dict
 ``signalhooks.E002``      ``SIGNALHOOKS`` has a key signalhooks does not know
 ``signalhooks.E003``      a ``SIGNALHOOKS`` value has the wrong type or range
-``signalhooks.E004``      ``HTTP_TRANSPORT="httpx"`` but httpx cannot be imported
+``signalhooks.E004``      ``HTTP_TRANSPORT="httpx"`` but neither httpx2 nor httpx imports
 ``signalhooks.E005``      an HTTP hook's URL is not an http(s) URL with a host
 ``signalhooks.E006``      an HTTP hook's method cannot carry the JSON body
 ``signalhooks.E007``      an SNS hook's topic ARN is malformed
@@ -37,7 +37,6 @@ warning, not an error, because an error would stop ``migrate`` itself.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -50,6 +49,7 @@ from django.dispatch import Signal
 
 from . import conf
 from .hooks.wiring import all_signals, receiver_owners, signal_names
+from .transports.httpx_paths import httpx_path
 
 __all__ = ["register_checks"]
 
@@ -95,27 +95,24 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     for key, value in user.items():
         for problem in conf.validate({key: value}):
             reported.add(problem)
-            if key not in conf.DEFAULTS:
-                hint = "Remove it or fix its spelling; docs/settings.md lists every setting."
-                errors.append(Error(problem, hint=hint, id="signalhooks.E002"))
+            if key not in conf.SETTINGS:
+                errors.append(Error(problem, hint=conf.unknown_hint(key), id="signalhooks.E002"))
             else:
-                hint = f"The default is {conf.DEFAULTS[key]!r}."
-                errors.append(Error(problem, hint=hint, id="signalhooks.E003"))
+                errors.append(Error(problem, hint=conf.problem_hint(key), id="signalhooks.E003"))
     for problem in conf.validate(user):  # rules about several settings together
         if problem not in reported:
             hint = "These settings cannot be combined; change one of them."
             errors.append(Error(problem, hint=hint, id="signalhooks.E003"))
-    if user.get("HTTP_TRANSPORT") == "httpx":
-        try:
-            importlib.import_module("httpx")
-        except ImportError as exc:
-            errors.append(
-                Error(
-                    f'SIGNALHOOKS["HTTP_TRANSPORT"] is "httpx" but httpx cannot be imported: {exc}',
-                    hint='pip install httpx, or use the default "aiohttp".',
-                    id="signalhooks.E004",
-                )
+    if user.get("HTTP_TRANSPORT") == "httpx" and httpx_path() is None:
+        errors.append(
+            Error(
+                'SIGNALHOOKS["HTTP_TRANSPORT"] is "httpx" but no httpx-compatible package can '
+                "be imported (httpx2 or httpx).",
+                hint='pip install "signalhooks[httpx2]" (or "signalhooks[httpx]"), or use the '
+                'default "aiohttp".',
+                id="signalhooks.E004",
             )
+        )
     return errors
 
 
@@ -156,7 +153,7 @@ def check_tasks(
     alias = user.get("TASKS_BACKEND") if isinstance(user, dict) else None
     if not isinstance(alias, str) or not alias:
         return []  # unset, or reported by check_settings
-    from .outbox.task import tasks_api
+    from .outbox.enqueue import tasks_api
 
     api = tasks_api()
     if api is None:
@@ -314,7 +311,7 @@ def _is_durable(hook: object) -> bool:
     durable = getattr(hook, "durable", None)
     if durable is None:
         try:
-            durable = conf.get("DURABLE")
+            durable = conf.settings().durable
         except ImproperlyConfigured:  # reported by check_settings
             durable = False
     return bool(durable)
@@ -389,7 +386,7 @@ def check_endpoint_guard(
 ) -> list[Warning]:
     """W003 (``check --deploy``): the SSRF guard of endpoint URLs is switched off."""
     try:
-        guarded = conf.get("ENDPOINT_BLOCK_PRIVATE_ADDRESSES")
+        guarded = conf.settings().endpoint_block_private_addresses
     except ImproperlyConfigured:  # reported by check_settings
         return []
     if guarded:

@@ -8,7 +8,7 @@ has no pre-commit hook, so the hooks find the end themselves:
 
 * The first hook with a durable row reads the list of receivers that
   ``Signal.send()`` (``send_robust()``, ``asend()``'s sync batch) is calling, from the
-  frame that calls it (:func:`signalhooks._django.sending_receivers`); the last
+  frame that calls it (:func:`signalhooks._internals.sending_receivers`); the last
   signalhooks hook after it in that list ends the batch. Every hook reports the end
   of its call (:func:`end_hook`), also when its condition said no, when no endpoint
   matched, or when its event could not be built, so the last one always writes.
@@ -37,10 +37,9 @@ from typing import Any
 from django.db import transaction
 
 from .. import registry
-from .._django import commit_callbacks, savepoint_ids, sending_receivers
+from .._internals import commit_callbacks, connection_of, savepoint_ids, sending_receivers
 from ..snapshot.dispatch import Dispatch
 from ..targets.base import Delivery
-from .atomic import connection_of
 from .route import Route, is_durable, route_for, store, to_engine
 
 __all__ = ["DispatchRows", "accept", "accept_all", "end_hook", "route_of"]

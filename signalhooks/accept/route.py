@@ -4,7 +4,7 @@ A hook's delivery goes to the outbox table (durable: a row in the caller's
 transaction), and to the engine: after the commit when the caller is inside
 ``transaction.atomic()``, at once otherwise. A durable row is sent by this process
 first (``DURABLE_INLINE``, the default), or only written and handed over to the
-fleet at commit (:mod:`.handover`): a NOTIFY that wakes ``signalhooks_worker``
+fleet at commit (:mod:`.fleet_handover`): a NOTIFY that wakes ``signalhooks_worker``
 (``DURABLE_INLINE=False``), or a Django task (``TASKS_BACKEND``). The decision is
 taken once per dispatch, by its first hook (:func:`route_for`); on cold caches every
 call a further hook saves counts in ``save()``. The durable rows of one dispatch are
@@ -14,6 +14,7 @@ written together (:mod:`.batch`, then :func:`store`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from functools import partial
 from typing import NamedTuple
 
@@ -21,17 +22,15 @@ from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from .. import conf
+from .._internals import in_atomic_block
 from ..engine.bridge import get_engine
 from ..outbox.inline import write_rows
 from ..snapshot.events import Event
 from ..targets.base import Delivery
-from .atomic import in_atomic_block
-from .handover import hand_over
+from .fleet_handover import hand_over
 
 __all__ = [
-    "FLEET",
-    "INLINE",
-    "TASKS",
+    "DurableMode",
     "Route",
     "accept_all_awaited",
     "accept_awaited",
@@ -41,8 +40,16 @@ __all__ = [
     "to_engine",
 ]
 
-#: Who sends a durable row: this process first, signalhooks_worker, or a Django task.
-INLINE, FLEET, TASKS = "inline", "fleet", "tasks"
+
+class DurableMode(StrEnum):
+    """Who sends a durable row first."""
+
+    #: This process, once committed; the workers retry what it leaves (``DURABLE_INLINE``).
+    INLINE = "inline"
+    #: ``signalhooks_worker``, woken at commit (``DURABLE_INLINE=False``).
+    FLEET = "fleet"
+    #: A Django task, enqueued at commit (``TASKS_BACKEND``).
+    TASKS = "tasks"
 
 
 class Route(NamedTuple):
@@ -54,20 +61,21 @@ class Route(NamedTuple):
     on_commit: str | None
     #: The engine's ``accept`` (never blocks, never raises).
     engine_accept: Callable[[Delivery], bool]
-    #: Who sends durable rows: :data:`INLINE`, :data:`FLEET` or :data:`TASKS`.
-    durable_mode: str
+    #: Who sends durable rows.
+    durable_mode: DurableMode
 
 
 def route_for(event: Event) -> Route:
     using = event.using or DEFAULT_DB_ALIAS
     atomic = using if in_atomic_block(using) else None
-    return Route(conf.get("DURABLE"), atomic, get_engine().accept, durable_mode())
+    settings = conf.settings()
+    return Route(settings.durable, atomic, get_engine().accept, durable_mode(settings))
 
 
-def durable_mode() -> str:
-    if conf.get("TASKS_BACKEND") is not None:
-        return TASKS
-    return INLINE if conf.get("DURABLE_INLINE") else FLEET
+def durable_mode(settings: conf.Settings) -> DurableMode:
+    if settings.tasks_backend is not None:
+        return DurableMode.TASKS
+    return DurableMode.INLINE if settings.durable_inline else DurableMode.FLEET
 
 
 def is_durable(durable: bool | None, default: bool) -> bool:
@@ -83,14 +91,15 @@ def store(deliveries: Sequence[Delivery], route: Route) -> Sequence[Delivery]:
     Raises what the database raises: a durable event that cannot be stored must fail
     the transaction rather than commit without it.
     """
-    mode = route.durable_mode
+    tasks = route.durable_mode is DurableMode.TASKS
     # An enqueued task has a lease's time to claim its row before the sweep takes it.
-    after = float(conf.get("DURABLE_LEASE")) if mode is TASKS else 0.0
+    after = conf.settings().durable_lease if tasks else 0.0
     # In autocommit the INSERT can wake the workers itself: one round trip, not two.
-    wake = route.on_commit is None and mode is not TASKS
-    stored = write_rows(deliveries, inline=mode is INLINE, after=after, wake=wake)
+    wake = route.on_commit is None and not tasks
+    inline = route.durable_mode is DurableMode.INLINE
+    stored = write_rows(deliveries, inline=inline, after=after, wake=wake)
     if stored.handed:
-        hand_over(stored.handed, mode is TASKS, route.on_commit is not None)
+        hand_over(stored.handed, tasks, route.on_commit is not None)
     return stored.first
 
 
@@ -124,8 +133,9 @@ async def accept_awaited(delivery: Delivery, durable: bool | None) -> None:
 async def accept_all_awaited(deliveries: Sequence[Delivery], durable: bool | None) -> None:
     """:func:`accept_awaited` for several deliveries of one event (one bulk insert)."""
     engine = get_engine()
-    if is_durable(durable, conf.get("DURABLE")):
-        route = Route(True, None, engine.accept, durable_mode())
+    settings = conf.settings()
+    if is_durable(durable, settings.durable):
+        route = Route(True, None, engine.accept, durable_mode(settings))
         deliveries = await sync_to_async(store)(deliveries, route)
     for delivery in deliveries:
         engine.accept_from_loop(delivery)

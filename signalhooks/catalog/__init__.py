@@ -15,13 +15,13 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .declared import EventType, declare, declared_types, produces
+from .declared import clashes, declare, declared_types, produces
+from .event_type import EventType
 from .generated import generated
 
 __all__ = [
     "EventType",
     "body_schema",
-    "clashes",
     "declare",
     "event_types",
     "openapi",
@@ -39,12 +39,6 @@ _HEADERS = (
         "'{webhook-id}.{webhook-timestamp}.{body}' (Standard Webhooks).",
     ),
 )
-
-
-def clashes(made: dict[str, EventType] | None = None) -> list[str]:
-    """Declared names that connected hooks also generate (each an error)."""
-    folded = {name.casefold() for name in (generated() if made is None else made)}
-    return sorted(name for name in declared_types() if name.casefold() in folded)
 
 
 def event_types() -> list[EventType]:

@@ -25,8 +25,7 @@ from django.db.models.signals import ModelSignal, post_delete, post_save
 from ..hooks.endpoints import EndpointsHook
 from ..hooks.wiring import Connection, connections, signal_index
 from ..registry import all_hooks
-from . import clashes
-from .declared import PRODUCES, declared_types
+from .declared import PRODUCES, clashes, declared_types
 from .generated import describable, endpoints_hooks, model_events
 
 __all__ = ["check_catalog"]

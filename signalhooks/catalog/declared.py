@@ -12,14 +12,15 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .schemas import EXAMPLE_TIMESTAMP, example_of
+from .event_type import EventType, standard_body
+from .generated import generated, generated_names
+from .schemas import example_of
 
-__all__ = ["EventType", "check_name", "declare", "declared_types", "produces", "standard_body"]
+__all__ = ["check_name", "clashes", "declare", "declared_types", "produces"]
 
 #: An event type's name: what an endpoint's patterns match, without the wildcard.
 NAME = re.compile(r"[A-Za-z0-9_.:/-]{1,255}")
@@ -29,25 +30,6 @@ PRODUCES = "signalhooks_event_types"
 _lock = threading.Lock()
 _declared: dict[str, EventType] = {}
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class EventType:
-    """One event type of the catalog.
-
-    ``schema`` is the JSON Schema (draft 2020-12) of the body's ``data``; ``example``
-    is a whole "standard" body, ``{"type", "timestamp", "data"}``.
-    """
-
-    name: str
-    description: str
-    schema: dict[str, Any]
-    example: dict[str, Any]
-
-
-def standard_body(name: str, data: Any) -> dict[str, Any]:
-    """An example body of event type ``name`` carrying ``data``."""
-    return {"type": name, "timestamp": EXAMPLE_TIMESTAMP, "data": data}
 
 
 def check_name(name: object, what: str = "declare()") -> str:
@@ -115,8 +97,6 @@ def declare(
                 f"declare({name!r}): example= does not match schema=: {error}"
             )
     event_type = EventType(name, description, schema, standard_body(name, data))
-    from .generated import generated_names
-
     clash = generated_names().get(name.casefold())
     if clash is not None:
         raise ImproperlyConfigured(
@@ -148,6 +128,12 @@ def declared_types() -> dict[str, EventType]:
     """The declared event types by name."""
     with _lock:
         return dict(_declared)
+
+
+def clashes(made: dict[str, EventType] | None = None) -> list[str]:
+    """Declared names that connected hooks also generate (each an error)."""
+    folded = {name.casefold() for name in (generated() if made is None else made)}
+    return sorted(name for name in declared_types() if name.casefold() in folded)
 
 
 def produces(*names: str) -> Callable[[F], F]:

@@ -24,7 +24,7 @@ from ..exceptions import SerializationError
 from ..hooks.endpoints import EndpointsHook
 from ..hooks.wiring import connected_senders
 from ..registry import all_hooks
-from .declared import EventType, standard_body
+from .event_type import EventType, standard_body
 from .schemas import data_schema, example_of
 
 __all__ = ["describable", "endpoints_hooks", "generated", "generated_names", "model_events"]

@@ -100,7 +100,7 @@ class EndpointState:
             elif self.failing_since is None:
                 if not self.dirty:
                     writer.mark(self, failed=True)
-            elif time.time() - self.failing_since >= conf.get("ENDPOINT_DISABLE_AFTER"):
+            elif time.time() - self.failing_since >= conf.settings().endpoint_disable_after:
                 writer.mark(self, failed=True)
 
 
@@ -179,7 +179,7 @@ def _apply(state: EndpointState, ok: bool, failed_at: float | None, gone: bool) 
         return
     if failed_at is None:
         return
-    limit = float(conf.get("ENDPOINT_DISABLE_AFTER"))
+    limit = conf.settings().endpoint_disable_after
     if state.failing_since is not None and time.time() - state.failing_since >= limit:
         # About to disable: the database has the last word (the endpoint may have been
         # enabled again, or have succeeded in another process, since this one read it).

@@ -5,11 +5,11 @@ endpoints does event ``name`` go to" from memory; the answer for each event name
 computed once per load, so a save costs a dictionary lookup, matched or not.
 
 Freshness: a change made through the ORM drops this process's index at once (and
-again when its transaction commits; see :mod:`.models`). Other processes see it
-within ``ENDPOINT_CACHE_TTL`` seconds: at most that often, the next event compares
-the revision row (one small query) and reloads if it moved. A failing load (database
-down, migrations not applied) keeps the last list and is tried again after the TTL;
-it never raises into the caller.
+again when its transaction commits; :mod:`.models` says so through :mod:`.changes`).
+Other processes see it within ``ENDPOINT_CACHE_TTL`` seconds: at most that often, the
+next event compares the revision row (one small query) and reloads if it moved. A
+failing load (database down, migrations not applied) keeps the last list and is tried
+again after the TTL; it never raises into the caller.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import router, transaction
+from django.dispatch import receiver
 
 from .. import conf
 from ..exceptions import PayloadError
 from ..targets.http import display_url
+from .changes import endpoints_changed, endpoints_enabled
 from .health import EndpointState
 from .patterns import Matcher, compile_patterns
 from .target import EndpointTarget
@@ -168,11 +170,11 @@ class EndpointIndex:
                     type(exc).__name__,
                     exc,
                     len(self._routes.entries),
-                    conf.get("ENDPOINT_CACHE_TTL"),
+                    conf.settings().endpoint_cache_ttl,
                 )
             self._loaded_generation = generation
             if generation == self._generation:  # else invalidated meanwhile: check again
-                self._fresh_until = time.monotonic() + float(conf.get("ENDPOINT_CACHE_TTL"))
+                self._fresh_until = time.monotonic() + conf.settings().endpoint_cache_ttl
             return self._routes
         finally:
             self._lock.release()
@@ -251,6 +253,16 @@ def _owner_key(endpoint: Endpoint) -> OwnerKey:
 
 
 endpoint_index = EndpointIndex()
+
+
+@receiver(endpoints_changed)
+def _changed(**kwargs: Any) -> None:
+    endpoint_index.invalidate()
+
+
+@receiver(endpoints_enabled)
+def _enabled(*, endpoint_ids: list[int], **kwargs: Any) -> None:
+    endpoint_index.forget_failures(endpoint_ids)
 
 
 def _after_fork_in_child() -> None:

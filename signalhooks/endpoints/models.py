@@ -26,8 +26,7 @@ from django.utils import timezone
 from .. import conf
 from ..signals import endpoint_disabled
 from ..targets.http import display_url
-from .index import endpoint_index
-from .target import BODY_FORMAT
+from .changes import endpoints_changed, endpoints_enabled
 from .validators import (
     generate_secret,
     missing_owner,
@@ -63,12 +62,12 @@ logger = logging.getLogger("signalhooks")
 ROTATION_OVERLAP = timedelta(hours=24)
 #: The bodies an endpoint can receive (``Endpoint.payload_format``): the 0.1 body, the
 #: body Standard Webhooks recommends, and the CloudEvents structured-mode envelope.
-PAYLOAD_FORMATS = tuple(BODY_FORMAT)
+PAYLOAD_FORMATS = conf.SETTINGS["ENDPOINT_PAYLOAD_FORMAT"].choices
 
 
 def default_payload_format() -> str:
     """``SIGNALHOOKS["ENDPOINT_PAYLOAD_FORMAT"]``: the format of endpoints created now."""
-    return str(conf.get("ENDPOINT_PAYLOAD_FORMAT"))
+    return conf.settings().endpoint_payload_format
 
 
 #: Fields whose changes do not change routing: they do not bump the revision. The
@@ -111,8 +110,9 @@ class EndpointRevision(models.Model):
 def _changed(using: str) -> None:
     """Endpoints changed on ``using``, in the current transaction."""
     EndpointRevision.bump(using)
-    endpoint_index.invalidate()  # this thread sees its own change at once ...
-    transaction.on_commit(endpoint_index.invalidate, using=using)  # ... and every thread
+    endpoints_changed.send(sender=Endpoint, using=using)  # this thread sees it at once ...
+    committed = partial(endpoints_changed.send, sender=Endpoint, using=using)
+    transaction.on_commit(committed, using=using)  # ... and every thread once committed
 
 
 #: What re-enabling an endpoint resets, by any route: the next failure starts afresh.
@@ -131,7 +131,8 @@ def _reenable(endpoints: models.QuerySet[Endpoint]) -> None:
 
 def _forget_failures(ids: list[int], using: str) -> None:
     """Once committed, this process's health state of ``ids`` forgets its failures too."""
-    transaction.on_commit(partial(endpoint_index.forget_failures, ids), using=using)
+    enabled = partial(endpoints_enabled.send, sender=Endpoint, endpoint_ids=ids)
+    transaction.on_commit(enabled, using=using)
 
 
 class EndpointQuerySet(models.QuerySet["Endpoint"]):
@@ -168,7 +169,7 @@ class Endpoint(models.Model):
     """A webhook subscription: where to POST which events, signed with its own secret.
 
     ``EndpointsHook`` delivers each event to every active endpoint whose
-    ``event_types`` match the event name (see :mod:`signalhooks.endpoints.patterns`),
+    ``event_types`` match the event name (patterns: see docs/endpoints.md),
     with the same JSON body as ``HTTPSignalHook``, signed with ``secret`` (Standard
     Webhooks) and with ``headers`` added. ``secret`` is generated on creation; it is
     never shown in ``repr()`` or, after creation, in the admin. ``timeout`` and

@@ -111,7 +111,7 @@ class EndpointTarget(HTTPTarget):
     @property
     def block_private_addresses(self) -> bool:
         """The SSRF guard at delivery time (read by the client pool on every attempt)."""
-        return bool(conf.get("ENDPOINT_BLOCK_PRIVATE_ADDRESSES"))
+        return conf.settings().endpoint_block_private_addresses
 
     def prepare_headers(
         self, delivery: Delivery, body: bytes, headers: Mapping[str, str]

@@ -77,7 +77,7 @@ def validate_url(value: Any) -> None:
             "Enter an http:// or https:// URL with a host (and a valid port, no spaces).",
             code="invalid",
         ) from None
-    if not conf.get("ENDPOINT_BLOCK_PRIVATE_ADDRESSES"):
+    if not conf.settings().endpoint_block_private_addresses:
         return
     parts = urlsplit(value)
     host = parts.hostname or ""

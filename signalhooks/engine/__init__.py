@@ -2,6 +2,6 @@
 
 ``bridge`` is the one place where the caller's threads meet the loop; ``lanes`` run
 deliveries per target with caps, batching, retries and rate limits (``bucket``);
-``retry`` says when the next attempt happens (in process and durable); ``handoff``
+``retry`` says when the next attempt happens (in process and durable); ``waiters``
 carries results back to an awaiting ``async_receiver``.
 """

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable
 
 from .. import conf
+from .._internals import register_exit_hook
 from ..outcome.report import counters, report
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
@@ -52,7 +53,7 @@ class Engine:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.max_queue: int = conf.get("MAX_QUEUE")
+        self.max_queue = conf.settings().max_queue
         self._inbox: deque[Delivery] = deque()
         self._wakeup_pending = False  # set by callers, cleared by the loop when idle
         self._drain_timer: asyncio.TimerHandle | None = None  # loop side only
@@ -263,28 +264,16 @@ def _start() -> Engine:
         if _engine is None or _engine.pid != os.getpid():
             _engine = Engine()
             if not _exit_hook_registered:
-                _register_exit_hook()
+                register_exit_hook(_at_exit)
                 _exit_hook_registered = True
         return _engine
-
-
-def _register_exit_hook() -> None:
-    register = getattr(threading, "_register_atexit", None)
-    try:
-        if register is None:
-            raise RuntimeError("no threading._register_atexit")
-        register(_at_exit)
-    except RuntimeError:  # interpreter already shutting down, or another Python
-        import atexit
-
-        atexit.register(_at_exit)
 
 
 def _at_exit() -> None:
     engine = _engine
     if engine is None or engine.pid != os.getpid():
         return
-    engine.shutdown(conf.get("SHUTDOWN_TIMEOUT"))
+    engine.shutdown(conf.settings().shutdown_timeout)
 
 
 def _after_fork_in_child() -> None:

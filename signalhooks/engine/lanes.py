@@ -70,8 +70,9 @@ class Lanes:
     def __init__(self, clients: Clients, max_in_flight: int | None = None) -> None:
         self.clients = clients
         self._loop = asyncio.get_running_loop()
-        self._max_in_flight: int = max_in_flight or conf.get("MAX_IN_FLIGHT")
-        self._lane_limit: int = conf.get("MAX_IN_FLIGHT_PER_TARGET")
+        settings = conf.settings()
+        self._max_in_flight = max_in_flight or settings.max_in_flight
+        self._lane_limit = settings.max_in_flight_per_target
         self._lanes: dict[int, _Lane] = {}
         self._ready: deque[_Lane] = deque()
         self._active = 0

@@ -59,11 +59,12 @@ class RetryPolicy:
 
 def retry_policy(max_attempts: int | None) -> RetryPolicy:
     """The policy of a target whose ``max_attempts`` option is given (``None``: the setting)."""
+    settings = conf.settings()
     return RetryPolicy(
-        max_attempts=max_attempts or conf.get("MAX_ATTEMPTS"),
-        backoff=conf.get("RETRY_BACKOFF"),
-        backoff_max=conf.get("RETRY_BACKOFF_MAX"),
-        retry_after_max=conf.get("RETRY_AFTER_MAX"),
+        max_attempts=max_attempts or settings.max_attempts,
+        backoff=settings.retry_backoff,
+        backoff_max=settings.retry_backoff_max,
+        retry_after_max=settings.retry_after_max,
     )
 
 
@@ -90,13 +91,12 @@ class Decision:
 def schedule() -> Sequence[float]:
     """``SIGNALHOOKS["DURABLE_RETRY_SCHEDULE"]``; the default is Svix's schedule, from at
     once to ten hours apart (``conf.DEFAULTS``)."""
-    value: Sequence[float] = conf.get("DURABLE_RETRY_SCHEDULE")
-    return value
+    return conf.settings().durable_retry_schedule
 
 
 def first_delay() -> float:
     """Seconds before the first attempt (``schedule[0]``, normally 0: at once)."""
-    return float(schedule()[0])
+    return schedule()[0]
 
 
 def durable_max_attempts(target: Target) -> int | None:
@@ -126,7 +126,7 @@ def decide(
         return Decision("dead", None, f"{error} (not retryable)")
     if attempts_made >= min(len(steps), max_attempts or len(steps)):
         return Decision("dead", None, f"{error} (gave up after {attempts_made} attempts)")
-    delay = float(steps[attempts_made]) * random.uniform(1 - JITTER, 1 + JITTER)
+    delay = steps[attempts_made] * random.uniform(1 - JITTER, 1 + JITTER)
     if attempt.retry_after is not None:
-        delay = max(delay, min(attempt.retry_after, float(conf.get("RETRY_AFTER_MAX"))))
+        delay = max(delay, min(attempt.retry_after, conf.settings().retry_after_max))
     return Decision("pending", now + timedelta(seconds=delay), error)

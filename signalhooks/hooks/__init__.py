@@ -12,10 +12,9 @@ never waits on the network and never raises into the sender.
 it returns the :class:`~signalhooks.DeliveryResult` once delivery has finished.
 """
 
-from ..registry import all_hooks
 from .base import SignalHook
 from .endpoints import EndpointsHook
 from .http import HTTPSignalHook
 from .sns import SNSSignalHook
 
-__all__ = ["EndpointsHook", "HTTPSignalHook", "SNSSignalHook", "SignalHook", "all_hooks"]
+__all__ = ["EndpointsHook", "HTTPSignalHook", "SNSSignalHook", "SignalHook"]

@@ -8,7 +8,6 @@ never waits on the network and never raises into the sender.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypedDict
@@ -18,9 +17,10 @@ from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperatio
 from django.db.models import Model
 
 from .. import registry
+from .._internals import caller_frame
 from ..accept.batch import accept, end_hook, route_of
 from ..accept.route import accept_awaited
-from ..engine.handoff import LoopWaiter
+from ..engine.waiters import LoopWaiter
 from ..outcome.report import report_rejected
 from ..outcome.results import DeliveryResult
 from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
@@ -161,7 +161,7 @@ class SignalHook:
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: snapshot now, deliver in the background."""
         # The sending frame (Signal.send's loop over receivers) marks the dispatch.
-        frame = sys._getframe(1)
+        frame = caller_frame(1)
         dispatch = None
         try:
             try:

@@ -38,6 +38,8 @@ from django.apps import apps
 from django.db.models import Model
 from django.db.models.signals import class_prepared, post_init, post_save
 
+from .._internals import receivers_version
+
 __all__ = ["UNKNOWN", "changes", "plan", "planned", "track", "watch", "watch_model"]
 
 #: The previous value of a field that was not loaded (deferred) or not captured.
@@ -193,9 +195,7 @@ def _discover(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     global _receivers_seen
     if not apps.models_ready:
         return
-    receivers = post_save.receivers
-    last = receivers[-1] if receivers else None
-    seen = (len(receivers), last[0] if isinstance(last, tuple) else last)
+    seen = receivers_version(post_save)
     ready = apps.ready
     if seen == _receivers_seen and not ready:
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
@@ -11,11 +10,12 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db.models import Model
 
+from .._internals import caller_frame
 from ..accept.batch import accept_all, end_hook, route_of
 from ..accept.route import accept_all_awaited
 from ..endpoints.index import Entry, Matches, OwnerKey, endpoint_index
 from ..endpoints.target import AllEndpoints, EndpointTarget
-from ..engine.handoff import LoopWaiter
+from ..engine.waiters import LoopWaiter
 from ..outcome.results import DeliveryResult
 from ..snapshot.dispatch import Dispatch, join_dispatch, loop_tick
 from ..snapshot.events import Event, default_event_name
@@ -36,8 +36,7 @@ class EndpointsHook(SignalHook):
 
     The body is the one :class:`HTTPSignalHook` sends; each request is signed with its
     endpoint's secret (Standard Webhooks) and carries its endpoint's headers. Endpoints
-    are read from a per-process cache, not queried per event (see
-    :mod:`signalhooks.endpoints.index`).
+    are read from a per-process cache, not queried per event (see docs/endpoints.md).
 
     Options, besides those of :class:`SignalHook` (``event``, ``fields``, ``exclude``,
     ``serializer``, ``use_natural_keys``, ``when``, ``when_changed``):
@@ -184,7 +183,7 @@ class EndpointsHook(SignalHook):
     def __call__(self, signal: Any = None, sender: Any = None, **kwargs: Any) -> None:
         """Receiver for ``Signal.send()``: no query per event (the endpoints are cached),
         and no snapshot when no endpoint matches."""
-        frame = sys._getframe(1)
+        frame = caller_frame(1)
         dispatch = None
         try:
             try:

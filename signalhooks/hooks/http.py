@@ -14,7 +14,7 @@ from django.db.models import Model
 from ..snapshot.events import Event
 from ..targets.http import FORMATS, HTTPRequest, HTTPTarget
 from ..targets.signing import Signer
-from ..transports.http import check_http_client
+from ..transports.httpx_compat import check_http_client
 from .base import EventName, HookOptions, SignalHook
 from .options import (
     check_durable,
@@ -56,7 +56,7 @@ class HTTPSignalHook(SignalHook):
         ``"event"``: the body above. ``"standard"``: the body Standard Webhooks
         recommends, ``{"type", "timestamp", "data"}``, whose ``data`` is the instance as
         a plain JSON object (``{"id", <field>: <value>...}``) or a custom signal's
-        arguments (see :mod:`signalhooks.snapshot.data`). ``"cloudevents"``: a
+        arguments (see docs/payload.md). ``"cloudevents"``: a
         CloudEvents 1.0 event in the structured mode of the HTTP binding
         (``Content-Type: application/cloudevents+json``): ``id`` = the event id,
         ``type`` = the event name, ``source``, ``time``, ``subject`` = the instance's pk,
@@ -71,7 +71,8 @@ class HTTPSignalHook(SignalHook):
         ``format="cloudevents"``.
     ``headers``, ``timeout``, ``max_attempts``, ``max_in_flight``, ``http_client``
         Extra request headers; per-hook overrides of the ``SIGNALHOOKS`` settings; an
-        ``httpx.AsyncClient`` (or a factory) to send with instead of the built-in pool.
+        ``httpx2.AsyncClient`` or ``httpx.AsyncClient`` (or a factory returning one) to
+        send with instead of the built-in pool.
     ``rate_limit`` (default ``None``: unlimited)
         Deliveries per second (a number > 0). Durable deliveries hold it for every
         process that sends together (a limit shared in the outbox's database, with a

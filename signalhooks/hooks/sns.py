@@ -33,8 +33,9 @@ class SNSSignalHook(SignalHook):
     Options, besides those of :class:`SignalHook` (``event``, ``fields``, ``exclude``,
     ``serializer``, ``use_natural_keys``, ``when``, ``when_changed``):
 
-    ``message_body`` (default ``"seed"``)
-        ``"seed"``: the fixed text above, data in attributes (the 0.1.1 format).
+    ``message_body`` (default ``"attributes"``)
+        ``"attributes"``: the fixed text above, the data as message attributes (the 0.1
+        format; ``"seed"`` is the same, by its earlier name).
         ``"event"``: the message is the event JSON, the same as the HTTP body
         (``Instance`` base64, ``Data`` an object), with only ``Event``, ``InstanceId``,
         ``EventId`` and ``Timestamp`` as attributes. For subscribers that get no
@@ -68,7 +69,7 @@ class SNSSignalHook(SignalHook):
         timeout: float | None = None,
         max_attempts: int | None = None,
         max_in_flight: int | None = None,
-        message_body: str = "seed",
+        message_body: str = "attributes",
         message_group_id: MessageGroup | None = None,
         durable: bool | None = None,
         source: str | None = None,

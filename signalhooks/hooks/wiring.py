@@ -12,11 +12,12 @@ import functools
 import gc
 import sys
 import types
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from django.dispatch import Signal
+
+from .._internals import signal_receivers
 
 __all__ = [
     "Connection",
@@ -89,24 +90,17 @@ def all_signals() -> list[Signal]:
 def receiver_owners(signal: Signal) -> set[int]:
     """ids of the live receivers of ``signal``, and of the objects their bound methods use."""
     owners = set()
-    for entry in list(signal.receivers):
-        for receiver in _receivers_in(entry):
-            owners.add(id(receiver))
-            bound_to = getattr(receiver, "__self__", None)
-            if bound_to is not None:
-                owners.add(id(bound_to))
+    for _, receiver in signal_receivers(signal):
+        owners.add(id(receiver))
+        bound_to = getattr(receiver, "__self__", None)
+        if bound_to is not None:
+            owners.add(id(bound_to))
     return owners
 
 
-def _receivers_in(entry: Any) -> list[Any]:
-    # (lookup_key, receiver or weak reference, is_async) in Django 5.x; other versions
-    # add items, so read every item rather than rely on positions.
-    found = []
-    for item in entry if isinstance(entry, tuple) else (entry,):
-        receiver = item() if isinstance(item, weakref.ref) else item
-        if receiver is not None and callable(receiver) and not isinstance(receiver, type):
-            found.append(receiver)
-    return found
+def _is_hook(receiver: Any, hook: object) -> bool:
+    """``receiver`` is ``hook`` or one of its bound methods (``async_receiver``)."""
+    return receiver is hook or getattr(receiver, "__self__", None) is hook
 
 
 def signal_index() -> dict[int, list[Signal]]:
@@ -133,38 +127,27 @@ def connected_senders(signal: Signal, hook: object) -> list[Any]:
     ``signal``'s receivers: cheap enough for a known signal such as ``post_save``.
     """
     from django.apps import apps
-    from django.dispatch.dispatcher import NONE_ID
 
     by_id: dict[Any, Any] = {id(model): model for model in apps.get_models()}
-    by_id[NONE_ID] = None
-    found = []
-    for entry in list(signal.receivers):
-        key = entry[0] if isinstance(entry, tuple) else None
-        sender_id = key[1] if isinstance(key, tuple) and len(key) == 2 else NONE_ID
-        for receiver in _receivers_in(entry):
-            if (receiver is hook or getattr(receiver, "__self__", None) is hook) and (
-                sender_id in by_id
-            ):
-                found.append(by_id[sender_id])
-    return found
+    by_id[None] = None
+    return [
+        by_id[sender_id]
+        for sender_id, receiver in signal_receivers(signal)
+        if _is_hook(receiver, hook) and sender_id in by_id
+    ]
 
 
 def connections(hook: object, index: dict[int, list[Signal]] | None = None) -> list[Connection]:
     """Every connection of ``hook``, with a readable signal name and sender."""
     from django.apps import apps
-    from django.dispatch.dispatcher import NONE_ID
 
     names = signal_names()
     senders = {id(model): model._meta.label for model in apps.get_models()}
     out = []
     for signal in connected_signals(hook, index):
-        for entry in list(signal.receivers):
-            for receiver in _receivers_in(entry):
-                if receiver is not hook and getattr(receiver, "__self__", None) is not hook:
-                    continue
-                key = entry[0] if isinstance(entry, tuple) else None
-                sender_id = key[1] if isinstance(key, tuple) and len(key) == 2 else NONE_ID
-                sender = "any sender" if sender_id == NONE_ID else senders.get(sender_id, "?")
+        for sender_id, receiver in signal_receivers(signal):
+            if _is_hook(receiver, hook):
+                sender = "any sender" if sender_id is None else senders.get(sender_id, "?")
                 name = names.get(signal, repr(signal))
                 out.append(Connection(signal, name, sender, receiver is not hook))
     return out

@@ -4,7 +4,7 @@ Opt in per hook (``HTTPSignalHook(url, durable=True)``) or for every hook
 (``SIGNALHOOKS = {"DURABLE": True}``); needs ``"signalhooks"`` in ``INSTALLED_APPS``
 and ``migrate``.
 
-* The hook inserts one :class:`~signalhooks.outbox.models.OutboxDelivery` row per
+* The hook inserts one :class:`~signalhooks.models.OutboxDelivery` row per
   event in the caller's transaction, on the instance's database: commit makes it
   visible, rollback removes it (:mod:`.inline`).
 * After commit the in-process engine tries it at once and records the outcome from

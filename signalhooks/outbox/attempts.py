@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connections, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import conf
+from .._internals import raw_delete
 from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from .models import DeliveryAttempt, OutboxDelivery
@@ -194,24 +194,18 @@ def delete_deliveries(delivery_ids: Sequence[int], using: str) -> tuple[int, int
     """
     with transaction.atomic(using=using):
         attempts = DeliveryAttempt.objects.using(using).filter(delivery_id__in=delivery_ids)
-        deleted = _raw_delete(attempts)
-        return _raw_delete(OutboxDelivery.objects.using(using).filter(pk__in=delivery_ids)), deleted
+        deleted = raw_delete(attempts)
+        return raw_delete(OutboxDelivery.objects.using(using).filter(pk__in=delivery_ids)), deleted
 
 
 def prune_attempts(using: str, retention: float | None = None, *, chunk: int = 5000) -> int:
     """Delete attempts that started more than ``retention`` seconds ago (default
     ``ATTEMPTS_RETENTION``), in chunks; how many."""
-    seconds = float(conf.get("ATTEMPTS_RETENTION") if retention is None else retention)
+    seconds = conf.settings().attempts_retention if retention is None else float(retention)
     cutoff = timezone.now() - timedelta(seconds=seconds)
     rows = DeliveryAttempt.objects.using(using)
     old = rows.filter(started_at__lt=cutoff).order_by()
     total = 0
     while ids := list(old.values_list("pk", flat=True)[:chunk]):
-        total += _raw_delete(rows.filter(pk__in=ids))
+        total += raw_delete(rows.filter(pk__in=ids))
     return total
-
-
-def _raw_delete(rows: QuerySet[Any]) -> int:
-    # QuerySet._raw_delete: the collector's own fast path (one DELETE, no signals);
-    # django-stubs omit it.
-    return int(rows._raw_delete(rows.db))

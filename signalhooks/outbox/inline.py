@@ -99,7 +99,7 @@ def write_rows(
     delay = first_delay()
     due = delay == 0
     inline = inline and due and counters.pending + len(deliveries) <= get_engine().max_queue
-    lease = float(conf.get("DURABLE_LEASE"))
+    lease = conf.settings().durable_lease
     leases = [lease if inline and not fleet_only(d) else None for d in deliveries]
     first: list[DurableDelivery] = []
     handed: list[tuple[str, int]] = []

@@ -20,8 +20,8 @@ from typing import Any
 from django.db import connections
 
 from .. import conf
+from .enqueue import enqueue
 from .store import hand_out_overdue
-from .task import enqueue
 
 __all__ = ["Sweeper"]
 
@@ -40,7 +40,7 @@ class Sweeper:
 
     def sweep_once(self) -> int:
         """Enqueue every row overdue now; how many were found."""
-        hold = float(conf.get("DURABLE_LEASE"))
+        hold = conf.settings().durable_lease
         found = 0
         while items := hand_out_overdue(self.using, self.batch, hold):
             found += len(items)

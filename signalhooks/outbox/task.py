@@ -2,8 +2,9 @@
 
 With ``SIGNALHOOKS["TASKS_BACKEND"]`` naming an alias of Django's ``TASKS`` setting,
 the rows a transaction commits are enqueued (by row id, see
-:mod:`signalhooks.accept.handover`) as one task, :data:`deliver` (or :data:`adeliver`,
-the ``async`` twin, where the backend accepts coroutine tasks), on ``TASKS_QUEUE``.
+:mod:`signalhooks.accept.fleet_handover` and :mod:`.enqueue`) as one task,
+``signalhooks.tasks.deliver`` (or ``adeliver``, the ``async`` twin, where the backend
+accepts coroutine tasks), on ``TASKS_QUEUE``.
 The task runs in the backend's own worker process (``db_worker``, ``rqworker``,
 ``celery worker``...):
 
@@ -25,28 +26,20 @@ died after commit, a broker that is down) or that the broker loses leaves a pend
 row that becomes overdue after ``DURABLE_LEASE`` seconds, and the sweep enqueues it
 again. Delivery is at-least-once, as for every durable row.
 
-The task objects are created when this module is imported, with the configured
-backend and queue, because every backend's worker finds a task by its import path
-(``signalhooks.outbox.task.deliver``). Celery's ``autodiscover_tasks()`` imports it
-through ``signalhooks.tasks``.
+This module is what those tasks run (:func:`deliver_rows`). Its own ``deliver`` and
+``adeliver`` are the tasks of the same name that earlier releases enqueued, kept so
+that messages queued under ``signalhooks.outbox.task.deliver`` still run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib
-import inspect
-import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from types import ModuleType
-from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 from .. import conf
 from ..engine.bridge import get_engine
@@ -55,58 +48,19 @@ from ..outcome.results import Attempt
 from ..targets.base import Delivery
 from .attempts import attempt_rows
 from .codec import HookRegistry, rebuild_rows
+from .enqueue import can_defer, enqueue, outbox_task
 from .inline import inline_owner
 from .limits import admit
 from .ordering import successors
 from .store import claim_rows, mark_dead, outcome, record
 
-__all__ = [
-    "CHUNK",
-    "TaskDelivery",
-    "adeliver",
-    "backend",
-    "deliver",
-    "enqueue",
-    "tasks_api",
-]
-
-logger = logging.getLogger("signalhooks")
-
-#: Most rows one task carries.
-CHUNK = 100
-
-_api: list[ModuleType | None] = []
+__all__ = ["TaskDelivery", "adeliver", "adeliver_rows", "deliver", "deliver_rows"]
 
 
-def tasks_api() -> ModuleType | None:
-    """``django.tasks`` (Django 6.0+), the ``django_tasks`` backport, or ``None``."""
-    if not _api:
-        found = None
-        for name in ("django.tasks", "django_tasks"):
-            try:
-                found = importlib.import_module(name)
-                break
-            except ImportError:
-                continue
-        _api.append(found)
-    return _api[0]
+# -- what the tasks run ----------------------------------------------------------------
 
 
-def backend(alias: str | None = None) -> Any:
-    """The task backend of ``alias`` (default ``TASKS_BACKEND``); raises if unusable."""
-    api = tasks_api()
-    if api is None:
-        raise RuntimeError(
-            "SIGNALHOOKS['TASKS_BACKEND'] needs Django's tasks framework: Django 6.0+, "
-            "or the django-tasks backport on Django 5.2"
-        )
-    return api.task_backends[alias or conf.get("TASKS_BACKEND")]
-
-
-# -- the tasks -------------------------------------------------------------------------
-
-
-def deliver(using: str, rows: list[list[int]]) -> dict[str, int]:
+def deliver_rows(using: str, rows: list[list[int]]) -> dict[str, int]:
     """Deliver the outbox rows ``[[row id, attempts], ...]`` of database ``using``."""
     batch = _start(using, rows)
     while waiting := batch.waiting():
@@ -115,8 +69,9 @@ def deliver(using: str, rows: list[list[int]]) -> dict[str, int]:
     return batch.finish()
 
 
-async def adeliver(using: str, rows: list[list[int]]) -> dict[str, int]:
-    """:func:`deliver` as a coroutine: the database work in a thread, the sending awaited."""
+async def adeliver_rows(using: str, rows: list[list[int]]) -> dict[str, int]:
+    """:func:`deliver_rows` as a coroutine: the database work in a thread, the sending
+    awaited."""
     batch = await sync_to_async(_start)(using, rows)
     while waiting := batch.waiting():
         await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=batch.slice())
@@ -131,7 +86,7 @@ RECORD_EVERY = 1.0
 
 def _limit() -> float:
     # After the lease the row is another's to send; waiting longer helps nobody.
-    return float(conf.get("DURABLE_LEASE"))
+    return conf.settings().durable_lease
 
 
 class TaskDelivery(Delivery):
@@ -201,7 +156,7 @@ class _Batch:
 
     def _record(self, made: list[tuple[TaskDelivery, Attempt]]) -> None:
         if self.can_defer is None:
-            self.can_defer = _can_defer()
+            self.can_defer = can_defer()
         try:
             decisions = record(
                 self.using,
@@ -237,10 +192,10 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
     items = [(int(row_id), int(attempts)) for row_id, attempts in rows]
     claimed = claim_rows(using, inline_owner(), items, _limit())
     rebuilt, bad = rebuild_rows(_registry, claimed, "task")
-    can_defer = _can_defer()
+    deferring = can_defer()
     # A deferred row waits for its task one lease past its time, as a retry does.
-    rebuilt, deferred = admit(using, inline_owner(), rebuilt, grace=_limit() if can_defer else 0)
-    for row, when in deferred if can_defer else ():
+    rebuilt, deferred = admit(using, inline_owner(), rebuilt, grace=_limit() if deferring else 0)
+    for row, when in deferred if deferring else ():
         enqueue(using, [(row.id, row.attempts)], run_after=datetime.fromtimestamp(when, UTC))
     deliveries: list[TaskDelivery] = []
     for row, (hook, target, event, request) in rebuilt:
@@ -260,87 +215,21 @@ def _start(using: str, rows: Sequence[Sequence[int]]) -> _Batch:
     return _Batch(using, deliveries, len(bad))
 
 
-def _can_defer() -> bool:
-    try:
-        return bool(conf.get("TASKS_BACKEND")) and bool(backend().supports_defer)
-    except Exception:  # reported by the system checks; the schedule still holds
-        return False
+# -- the tasks of earlier releases -----------------------------------------------------
 
 
-# -- enqueueing ------------------------------------------------------------------------
+def deliver(using: str, rows: list[list[int]]) -> dict[str, int]:
+    """Messages queued as ``signalhooks.outbox.task.deliver`` before 1.0 still run;
+    new ones name ``signalhooks.tasks.deliver``."""
+    return deliver_rows(using, rows)
 
 
-def enqueue(
-    using: str, items: Sequence[tuple[int, int]], *, run_after: datetime | None = None
-) -> int:
-    """Enqueue tasks for ``(row id, attempts)`` pairs, :data:`CHUNK` rows per task.
-
-    Returns how many rows were handed to the backend (none for no pairs). A failure is logged, never
-    raised: the rows stay pending and the sweep enqueues them once they are overdue.
-    """
-    handed = 0
-    if not items:
-        return 0
-    try:
-        task = _task_for(run_after)
-        for start in range(0, len(items), CHUNK):
-            chunk = [[row_id, attempts] for row_id, attempts in items[start : start + CHUNK]]
-            task.enqueue(using, chunk)
-            handed += len(chunk)
-    except Exception as exc:
-        logger.error(
-            "signalhooks: enqueueing %d outbox rows on tasks backend %r failed (%s: %s); "
-            "they are delivered once overdue (signalhooks_worker --sweep)",
-            len(items) - handed,
-            conf.get("TASKS_BACKEND"),
-            type(exc).__name__,
-            exc,
-        )
-    return handed
+async def adeliver(using: str, rows: list[list[int]]) -> dict[str, int]:
+    """Messages queued as ``signalhooks.outbox.task.adeliver`` before 1.0 still run."""
+    return await adeliver_rows(using, rows)
 
 
-def _task_for(run_after: datetime | None) -> Any:
-    chosen = backend()
-    func = _functions["adeliver" if chosen.supports_async_task else "deliver"]
-    base = globals()[func.__name__]
-    if not hasattr(base, "using"):  # imported before TASKS_BACKEND was set (tests)
-        base = _as_task(func, chosen)
-    return base.using(
-        backend=conf.get("TASKS_BACKEND"), queue_name=conf.get("TASKS_QUEUE"), run_after=run_after
-    )
-
-
-def _as_task(func: Any, chosen: Any = None) -> Any:
-    """``func`` as a task of the configured backend, or ``func`` itself without one."""
-    try:
-        if not conf.get("TASKS_BACKEND"):
-            return func
-        chosen = chosen or backend()
-        if inspect.iscoroutinefunction(func) and not chosen.supports_async_task:
-            return func
-        api = tasks_api()
-        assert api is not None
-        made = api.task(backend=conf.get("TASKS_BACKEND"), queue_name=conf.get("TASKS_QUEUE"))(func)
-        return made
-    except Exception as exc:  # reported by the system checks
-        logger.debug("signalhooks: no task for %s: %s", func.__name__, exc)
-        return func
-
-
-#: The plain functions; the module names them as tasks (their import path is the task's).
-_functions: dict[str, Any] = {"deliver": deliver, "adeliver": adeliver}
-deliver = _as_task(deliver)
-adeliver = _as_task(adeliver)
-
-
-@receiver(setting_changed)
-def _rebuild(*, setting: str, **kwargs: Any) -> None:
-    """Tests: tasks made for the new backend (a worker in the test process imports them).
-
-    Runs after :mod:`signalhooks.conf` has dropped its cache: receivers run in the order
-    they were connected, and that module is imported before this one.
-    """
-    global deliver, adeliver
-    if setting in ("SIGNALHOOKS", "TASKS"):
-        deliver = _as_task(_functions["deliver"])
-        adeliver = _as_task(_functions["adeliver"])
+# Tasks of their own (not the objects of signalhooks.tasks): Celery finds a task by the
+# import path of its function only, so an old message needs a function at the old path.
+deliver = outbox_task(deliver)
+adeliver = outbox_task(adeliver)

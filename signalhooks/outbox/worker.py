@@ -80,9 +80,9 @@ class Worker:
         once: bool = False,
     ) -> None:
         self.using = using
-        self.concurrency = concurrency or int(conf.get("MAX_IN_FLIGHT"))
+        self.concurrency = concurrency or conf.settings().max_in_flight
         self.batch = batch
-        self.lease = float(lease if lease is not None else conf.get("DURABLE_LEASE"))
+        self.lease = conf.settings().durable_lease if lease is None else float(lease)
         self.poll = poll
         self.once = once
         self.id = owner_id("worker")

@@ -79,7 +79,7 @@ def owner_callable() -> OwnerCallable:
     """The configured ``owner(request)``, imported once (``ImproperlyConfigured`` if unusable)."""
     global _loaded
     if _loaded is None:
-        path = conf.get("PORTAL_OWNER")
+        path = conf.settings().portal_owner
         problem = owner_problem(path)
         if problem is not None:
             raise ImproperlyConfigured(problem)

@@ -162,7 +162,7 @@ def type_problem(name: str, value: Any) -> str | None:
 def ceiling_problems(timeout: Any) -> dict[str, list[str]]:
     """What a customer may not set although the model allows it: a timeout longer than the
     service's ``SIGNALHOOKS["TIMEOUT"]`` (each attempt holds a sending slot that long)."""
-    ceiling = float(conf.get("TIMEOUT"))
+    ceiling = conf.settings().timeout
     if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > ceiling:
         return {"timeout": [f"At most {ceiling:g} seconds (the service's limit)."]}
     return {}

@@ -9,8 +9,10 @@ from django.urls import path
 
 from . import actions, api, pages
 
+#: The namespace of the portal's URL names.
 app_name = "signalhooks_portal"
 
+#: The pages and the JSON API, at fixed paths under the one the project mounts them at.
 urlpatterns = [
     path("", pages.endpoint_list, name="endpoint_list"),
     path("new/", pages.endpoint_create, name="endpoint_create"),

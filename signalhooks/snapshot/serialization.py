@@ -170,7 +170,7 @@ def copy_values(instance: Model) -> InstanceValues | None:
     ``save()``'s thread, where the hook reports it.
     """
     plan = _copy_plan(type(instance))
-    if plan is None or not conf.get("FAST_SERIALIZER"):
+    if plan is None or not conf.settings().fast_serializer:
         return None
     plain_names, other_names = plan
     get = instance.__dict__.__getitem__
@@ -202,7 +202,7 @@ def previous_values(
 
 def dump_instance(instance: Model) -> dict[str, Any]:
     """``{"model": ..., "pk": ..., "fields": {...}}`` for ``instance``, as Django dumps it."""
-    plan = _plan(type(instance)) if conf.get("FAST_SERIALIZER") else None
+    plan = _plan(type(instance)) if conf.settings().fast_serializer else None
     if plan is None:
         [obj] = PythonSerializer().serialize([instance])
         return obj  # type: ignore[no-any-return]

@@ -166,7 +166,7 @@ class TargetOptions:
 
     @property
     def timeout(self) -> float:
-        return float(self._timeout if self._timeout is not None else conf.get("TIMEOUT"))
+        return conf.settings().timeout if self._timeout is None else float(self._timeout)
 
     @property
     def max_attempts(self) -> int | None:

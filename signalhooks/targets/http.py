@@ -139,7 +139,7 @@ class HTTPTarget(TargetOptions):
             return event.json_body
         if fmt == "standard":
             return event.standard_body
-        source = self.source or conf.get("CLOUDEVENTS_SOURCE")
+        source = self.source or conf.settings().cloudevents_source
         return envelope(event, source, standard=fmt == "cloudevents-standard").encode()
 
     def request_for(self, event: Event) -> tuple[bytes, Mapping[str, str]]:
@@ -190,7 +190,7 @@ class HTTPTarget(TargetOptions):
         clients: Clients,
     ) -> Attempt:
         """Send one request; its outcome, classified."""
-        if self.http_client is not None and conf.get("BLOCK_PRIVATE_ADDRESSES"):
+        if self.http_client is not None and conf.settings().block_private_addresses:
             # Fail closed: signalhooks cannot check where a user's own client connects.
             error = (
                 "SIGNALHOOKS['BLOCK_PRIVATE_ADDRESSES'] is on but this hook has its own "
@@ -210,7 +210,7 @@ class HTTPTarget(TargetOptions):
                     headers=headers,
                     content=body,
                     timeout=timeout,
-                    body_limit=conf.get("RESPONSE_BODY_LIMIT"),
+                    body_limit=conf.settings().response_body_limit,
                 )
         except TransportError as exc:
             return Attempt(

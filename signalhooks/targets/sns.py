@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AWS_REGION",
+    "MESSAGE_BODIES",
     "SEED_MESSAGE",
     "SNS_MAX_BYTES",
     "SNSMessage",
@@ -85,14 +86,26 @@ def default_message_group_id(event: Event) -> str:
     return event.name
 
 
+#: ``message_body=`` -> the value the target keeps. Outbox rows find their hook by a
+#: digest of its target's attributes (:func:`signalhooks.outbox.codec.hook_key`), so
+#: "attributes" is kept under its 0.1 name, "seed" (also accepted, as an alias): rows
+#: written before the rename still find their hooks.
+MESSAGE_BODIES = {
+    "attributes": "seed",
+    "seed": "seed",
+    "event": "event",
+    "cloudevents": "cloudevents",
+}
+
+
 def _check_options(
     fifo: bool, message_body: object, message_group_id: object, max_in_flight: int | None
 ) -> None:
-    if message_body not in ("seed", "event", "cloudevents"):
+    if message_body not in MESSAGE_BODIES:
         raise ImproperlyConfigured(
-            f"SNSSignalHook: message_body= must be 'seed' (the fixed text, data in "
-            f"attributes), 'event' (the event JSON) or 'cloudevents' (a CloudEvents 1.0 "
-            f"JSON envelope), not {message_body!r}"
+            "SNSSignalHook: message_body= must be 'attributes' (the fixed text, the data "
+            "as message attributes; 'seed' is its earlier name), 'event' (the event JSON) "
+            f"or 'cloudevents' (a CloudEvents 1.0 JSON envelope), not {message_body!r}"
         )
     if message_group_id is not None:
         if not fifo:
@@ -172,7 +185,7 @@ class SNSMessage:
 
 
 class SNSTarget(TargetOptions):
-    """One SNS topic. ``message_body``: ``"seed"`` (fixed text + attributes) or ``"event"``."""
+    """One SNS topic; ``message_body`` is one of :data:`MESSAGE_BODIES`."""
 
     batch_size = SNS_MAX_BATCH
     messaging_system = "aws.sns"
@@ -188,7 +201,7 @@ class SNSTarget(TargetOptions):
         access_key: str | None,
         secret_key: str | None,
         endpoint_url: str | None,
-        message_body: str = "seed",
+        message_body: str = "attributes",
         message_group_id: MessageGroup | None = None,
         source: str | None = None,
         **options: Any,
@@ -201,7 +214,7 @@ class SNSTarget(TargetOptions):
         self.topic_arn = topic_arn
         self.client_key = (region, access_key, secret_key, endpoint_url)
         self.name = f"SNS {topic_arn}"
-        self.message_body = message_body
+        self.message_body = MESSAGE_BODIES[message_body]
         # self.fifo is read by the engine's lanes too: one batch at a time, retries back
         # at the front.
         if self.fifo:
@@ -217,7 +230,7 @@ class SNSTarget(TargetOptions):
         if self.message_body == "event":
             return SNSMessage.event_body(event)
         if self.message_body == "cloudevents":
-            source = self.source or conf.get("CLOUDEVENTS_SOURCE")
+            source = self.source or conf.settings().cloudevents_source
             return SNSMessage.event_body(event, envelope(event, source))
         return SNSMessage.from_event(event)
 

@@ -65,7 +65,7 @@ def record_outcome(target: str, ok: bool, duration: float, endpoint_id: int | No
     if not metrics_on():
         return
     histogram = _histogram or _create()
-    if endpoint_id is not None and not conf.get("METRICS_ENDPOINT_ID"):
+    if endpoint_id is not None and not conf.settings().metrics_endpoint_id:
         endpoint_id = None
     key = (target, endpoint_id, ok)
     attributes = _attributes.get(key)

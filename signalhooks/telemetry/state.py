@@ -57,7 +57,7 @@ def _enabled() -> bool | None:
     if otel_trace is None:
         return False
     try:
-        on = conf.get("OPENTELEMETRY")
+        on = conf.settings().opentelemetry
     except ImproperlyConfigured:
         # An invalid SIGNALHOOKS: off until it changes. Each hook that meets it reports a
         # failed delivery naming the setting; telemetry must not raise in its place.

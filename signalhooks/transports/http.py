@@ -1,13 +1,10 @@
 """HTTP transports behind one tiny interface: ``request()`` and ``aclose()``.
 
-``AiohttpTransport`` is the default: it sustains several times the throughput of
-httpx's pool under concurrency (docs/performance.md has the figures).
-``HttpxPoolTransport`` is ``HTTP_TRANSPORT = "httpx"``: deliveries spread over many
-one-connection ``httpx.AsyncClient`` objects, because one client's pool rescans all of
-its connections for every request (encode/httpcore#1035) and slows down as
-concurrency grows. ``HttpxTransport`` serves users who pass their own configured
-``httpx.AsyncClient`` (proxies, mTLS, auth, test transports). None follows
-redirects: a 3xx is a failed delivery, as in the Standard Webhooks world.
+``AiohttpTransport`` is the default, and the fastest (docs/performance.md). The
+httpx-compatible transports (a user's own ``http_client=``, ``HTTP_TRANSPORT =
+"httpx"``) are in :mod:`~signalhooks.transports.httpx_compat` and
+:mod:`~signalhooks.transports.httpx_paths`. None follows redirects: a 3xx is a failed
+delivery, as in the Standard Webhooks world.
 
 TLS certificates are verified by default. A hook's ``ssl_context=`` (a CA bundle,
 a client certificate) is passed to aiohttp per request; for a user's own httpx
@@ -17,14 +14,11 @@ client, configure ``verify=`` / ``cert=`` on that client.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import aiohttp
-import httpx
-from django.core.exceptions import ImproperlyConfigured
 from yarl import URL
 
 from ..exceptions import BlockedAddressError, TransportError
@@ -35,10 +29,7 @@ __all__ = [
     "BoundSSLTransport",
     "HTTPResponse",
     "HTTPTransport",
-    "HttpxPoolTransport",
-    "HttpxTransport",
     "TransportError",
-    "check_http_client",
 ]
 
 USER_AGENT = "signalhooks/1.0"
@@ -184,213 +175,3 @@ class BoundSSLTransport:
 
     async def aclose(self) -> None:
         pass
-
-
-def check_http_client(owner: str, client: object) -> None:
-    """``http_client=``: ``None``, an ``httpx.AsyncClient``, or a zero-argument factory."""
-    if client is None or isinstance(client, httpx.AsyncClient):
-        return
-    if isinstance(client, httpx.Client):
-        raise ImproperlyConfigured(
-            f"{owner}: http_client= must be an httpx.AsyncClient (or a factory returning one); "
-            "httpx.Client is synchronous"
-        )
-    if not callable(client):
-        raise ImproperlyConfigured(
-            f"{owner}: http_client= must be an httpx.AsyncClient or a zero-argument callable "
-            f"returning one, not {client!r}"
-        )
-
-
-class HttpxTransport:
-    """Wraps an ``httpx.AsyncClient``, given as an instance or a zero-argument factory.
-
-    A factory is called on the delivery loop (and again in a forked child), which
-    is the safest way to hand over a loop-bound client.
-    """
-
-    def __init__(self, client: httpx.AsyncClient | Callable[[], httpx.AsyncClient]) -> None:
-        self._factory: Callable[[], httpx.AsyncClient] | None = None
-        self._client: httpx.AsyncClient | None = None
-        if isinstance(client, httpx.AsyncClient):
-            self._client = client
-        else:
-            self._factory = client
-
-    def _get_client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            assert self._factory is not None
-            try:
-                client = self._factory()
-            except Exception as exc:
-                raise TransportError(
-                    f"http_client factory raised {type(exc).__name__}: {exc}", retryable=False
-                ) from exc
-            if not isinstance(client, httpx.AsyncClient):
-                raise TransportError(
-                    f"http_client factory returned {type(client).__name__}, "
-                    "not an httpx.AsyncClient",
-                    retryable=False,
-                )
-            self._client = client
-        return self._client
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-        content: bytes,
-        timeout: float,
-        body_limit: int,
-    ) -> HTTPResponse:
-        return await _httpx_request(
-            self._get_client(), method, url, params, headers, content, timeout, body_limit
-        )
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-
-async def _httpx_request(
-    client: httpx.AsyncClient,
-    method: str,
-    url: str,
-    params: Mapping[str, str] | None,
-    headers: Mapping[str, str],
-    content: bytes,
-    timeout: float,
-    body_limit: int,
-) -> HTTPResponse:
-    try:
-        # httpx applies its timeout per read: the attempt's total deadline is the
-        # target's (an outer asyncio.timeout), which also covers this body loop.
-        async with client.stream(
-            method,
-            url,
-            params=params or None,
-            headers={"User-Agent": USER_AGENT, **headers},
-            content=content,
-            timeout=timeout,
-            follow_redirects=False,
-        ) as response:
-            body = b""
-            async for chunk in response.aiter_raw():
-                body += chunk
-                if len(body) >= body_limit:
-                    break
-            return HTTPResponse(response.status_code, response.headers, body[:body_limit])
-    except httpx.TimeoutException:
-        raise TransportError(f"timed out after {timeout:g}s") from None
-    except httpx.HTTPError as exc:  # connection, protocol, and a user client's own errors
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-    except TimeoutError:
-        raise TransportError(f"timed out after {timeout:g}s") from None
-
-
-class _Shard:
-    __slots__ = ("busy", "client")
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.busy = 0
-
-
-class HttpxPoolTransport:
-    """``HTTP_TRANSPORT = "httpx"``: up to ``size`` clients of one connection each.
-
-    httpcore's pool rescans every connection for each request, so one client with
-    ``size`` connections spends most of its time in that scan under concurrency; many
-    one-connection clients do not (docs/performance.md). Clients are created as
-    concurrency needs them, share one SSL context, and each request goes to an idle
-    client whose connection is to the same origin when there is one, so connections
-    are reused, not replaced. With more concurrent requests than clients (a worker with
-    a larger ``--concurrency``), requests share clients round-robin and wait there.
-    """
-
-    def __init__(self, size: int, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._size = size
-        self._ssl_context = ssl_context
-        self._shards: list[_Shard] = []
-        self._idle: dict[str, list[_Shard]] = {}  # by the origin of the last request
-        self._origins: dict[str, str] = {}
-        self._turn = 0
-
-    def _origin(self, url: str) -> str:
-        origin = self._origins.get(url)
-        if origin is None:
-            if len(self._origins) > 10_000:  # URLs come from hooks; bounded all the same
-                self._origins.clear()
-            parts = urlsplit(url)
-            origin = self._origins[url] = f"{parts.scheme}://{parts.netloc}"
-        return origin
-
-    def _acquire(self, origin: str) -> _Shard:
-        idle = self._idle.get(origin)
-        if idle:
-            shard = idle.pop()
-        elif len(self._shards) < self._size:
-            shard = self._new_shard()
-        else:
-            shard = next((s.pop() for s in self._idle.values() if s), None) or self._shared()
-        shard.busy += 1
-        return shard
-
-    def _new_shard(self) -> _Shard:
-        if self._ssl_context is None:  # one context for all: each is costly to build
-            self._ssl_context = httpx.create_ssl_context(trust_env=False)
-        shard = _Shard(default_httpx_client(1, self._ssl_context))
-        self._shards.append(shard)
-        return shard
-
-    def _shared(self) -> _Shard:
-        self._turn = (self._turn + 1) % len(self._shards)
-        return self._shards[self._turn]
-
-    def _release(self, shard: _Shard, origin: str) -> None:
-        shard.busy -= 1
-        if not shard.busy:
-            self._idle.setdefault(origin, []).append(shard)
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-        content: bytes,
-        timeout: float,
-        body_limit: int,
-    ) -> HTTPResponse:
-        origin = self._origin(url)
-        shard = self._acquire(origin)
-        try:
-            return await _httpx_request(
-                shard.client, method, url, params, headers, content, timeout, body_limit
-            )
-        finally:
-            self._release(shard, origin)
-
-    async def aclose(self) -> None:
-        shards, self._shards = self._shards, []
-        self._idle.clear()
-        for shard in shards:
-            await shard.client.aclose()
-
-
-def default_httpx_client(
-    limit: int, ssl_context: ssl.SSLContext | None = None
-) -> httpx.AsyncClient:
-    """One client of the ``HTTP_TRANSPORT = "httpx"`` pool (``limit`` connections)."""
-    # trust_env=False, as for the aiohttp session: proxy variables of the environment
-    # are not used (pass your own http_client= for a proxy).
-    return httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-        verify=ssl_context if ssl_context is not None else True,
-        trust_env=False,
-    )

@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import conf
-from .http import (
-    AiohttpTransport,
-    BoundSSLTransport,
-    HTTPTransport,
-    HttpxPoolTransport,
-    HttpxTransport,
-)
+from .http import AiohttpTransport, BoundSSLTransport, HTTPTransport
+from .httpx_compat import HttpxTransport
+from .httpx_paths import httpx_transport
 from .sns import ClientKey, SNSClients
 
 __all__ = ["Clients"]
@@ -21,34 +17,35 @@ class Clients:
     """Created on the loop, used only there, closed by :meth:`aclose` there."""
 
     def __init__(self) -> None:
-        limit = conf.get("MAX_IN_FLIGHT")
+        settings = conf.settings()
         # Keyed by BLOCK_PRIVATE_ADDRESSES: a guarded pool never shares connections
         # (or DNS cache entries) with an unguarded one, so flipping the setting (as
         # tests do with override_settings) cannot reuse an unchecked connection.
         self._default_http: dict[bool, HTTPTransport] = {}
         self._custom_http: dict[object, HTTPTransport] = {}
         self._keepalive: list[Any] = []
-        self.sns = SNSClients(max_pool_connections=limit, timeout=conf.get("TIMEOUT"))
+        self.sns = SNSClients(max_pool_connections=settings.max_in_flight, timeout=settings.timeout)
 
     def http(self, owner: object, client: Any = None) -> HTTPTransport:
         """The shared pool, or the transport wrapping ``client`` (one per owning target).
 
         An owner with an ``ssl_context`` attribute (not ``None``) gets the shared
-        aiohttp pool with that context per request, or its own httpx client when
-        ``HTTP_TRANSPORT = "httpx"``. An owner whose ``block_private_addresses`` is true
+        aiohttp pool with that context per request, or its own httpx-compatible transport
+        when ``HTTP_TRANSPORT = "httpx"``. An owner whose ``block_private_addresses`` is true
         gets the guarded aiohttp pool whatever ``BLOCK_PRIVATE_ADDRESSES`` says.
         """
         if client is None:
             # An owner may ask for the guard itself (endpoints stored in the database).
+            settings = conf.settings()
             guard = bool(
-                conf.get("BLOCK_PRIVATE_ADDRESSES") or getattr(owner, "block_private_addresses", 0)
+                settings.block_private_addresses or getattr(owner, "block_private_addresses", 0)
             )
-            httpx_default = conf.get("HTTP_TRANSPORT") == "httpx" and not guard
+            httpx_default = settings.http_transport == "httpx" and not guard
+            limit = settings.max_in_flight
             shared = self._default_http.get(guard)
             if shared is None:
-                limit = conf.get("MAX_IN_FLIGHT")
                 if httpx_default:
-                    shared = HttpxPoolTransport(limit)
+                    shared = httpx_transport(limit)
                 else:
                     shared = AiohttpTransport(limit=limit, block_private=guard)
                 self._default_http[guard] = shared
@@ -61,7 +58,7 @@ class Clients:
                 if isinstance(shared, AiohttpTransport):
                     transport = BoundSSLTransport(shared, ssl_context)
                 else:
-                    transport = HttpxPoolTransport(conf.get("MAX_IN_FLIGHT"), ssl_context)
+                    transport = httpx_transport(limit, ssl_context)
                 self._custom_http[key] = transport
                 self._keepalive.append(owner)  # keeps id(owner) from being reused
             return transport

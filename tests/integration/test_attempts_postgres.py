@@ -80,7 +80,7 @@ def test_a_task_records_each_attempt_soon_after_its_end_whatever_the_others_take
     make_rows(HTTPSignalHook(http.url(slow), durable=True), 1, "pg")
     items = [[pk, 0] for pk in rows.order_by("pk").values_list("pk", flat=True)]
     counts: list[dict[str, int]] = []
-    runner = threading.Thread(target=lambda: counts.append(task.deliver("pg", items)))
+    runner = threading.Thread(target=lambda: counts.append(task.deliver_rows("pg", items)))
     runner.start()
     try:
         http.wait_for(1, fast)

@@ -117,8 +117,9 @@ def test_options_are_checked():
     with pytest.raises(ImproperlyConfigured, match="cannot be combined"):
         Custom("https://a.example/h", format="cloudevents")
     arn = "arn:aws:sns:eu-west-1:123456789012:t"
-    with pytest.raises(ImproperlyConfigured, match="message_body= must be 'seed'"):
+    with pytest.raises(ImproperlyConfigured, match="message_body= must be 'attributes'") as raised:
         SNSSignalHook(arn, message_body="xml")
+    assert "'seed' is its earlier name" in str(raised.value)
     with pytest.raises(ImproperlyConfigured, match="source= applies to message_body"):
         SNSSignalHook(arn, source="/x")
     assert conf.validate({"CLOUDEVENTS_SOURCE": " "}) == [

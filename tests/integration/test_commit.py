@@ -103,36 +103,3 @@ def test_the_instance_database_alias_decides_when_to_deliver(http, connect):
         raise Rollback
     assert signalhooks.flush(5)
     assert len(http.requests(path)) == 2
-
-
-def test_the_atomic_check_reads_the_connection_django_would_return():
-    # signalhooks.atomic reads asgiref's thread-local storage directly outside an event
-    # loop; wherever that is not certainly connections[alias], it asks Django.
-    import asyncio
-    import threading
-
-    from django.db import connections
-
-    from signalhooks.accept.atomic import connection_of as _connection
-
-    for alias in ("default", "other"):
-        assert _connection(alias) is connections[alias]
-    seen: dict[str, object] = {}
-
-    def fresh_thread() -> None:  # no connection yet in this thread: Django creates it
-        seen["first"] = _connection("default")
-        seen["django"] = connections["default"]
-
-    thread = threading.Thread(target=fresh_thread)
-    thread.start()
-    thread.join()
-    assert seen["first"] is seen["django"]
-    assert seen["first"] is not connections["default"]
-
-    sync_connection = connections["default"]
-
-    async def in_a_loop() -> bool:  # asgiref keeps connections per context here
-        looked_up = _connection("default")
-        return looked_up is connections["default"] and looked_up is not sync_connection
-
-    assert asyncio.run(in_a_loop())

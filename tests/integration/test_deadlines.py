@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 from django.dispatch import Signal
 
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from tests.helpers import fresh_engine, outcomes
+from tests.httpx_support import CLIENT_PACKAGES, PATH_NAMES, client_class, use_path
 
 TIMEOUT = 0.5
 #: Generous: the point is "about the deadline", against ~20 s without one.
@@ -38,12 +38,24 @@ def _deliver_once(hook, connect) -> tuple[object, float]:
     return result, time.monotonic() - started
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx-setting", "httpx-client"])
-def test_http_attempt_ends_at_the_deadline_when_the_answer_trickles(trickle, connect, transport):
+TRANSPORTS = [
+    "aiohttp",
+    *(f"setting:{path}" for path in PATH_NAMES),
+    *(f"{package}-client" for package in CLIENT_PACKAGES),
+]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_http_attempt_ends_at_the_deadline_when_the_answer_trickles(
+    trickle, connect, monkeypatch, transport
+):
     options: dict[str, object] = {"timeout": TIMEOUT, "max_attempts": 1}
-    if transport == "httpx-client":
-        options["http_client"] = httpx.AsyncClient
-    setting = "httpx" if transport == "httpx-setting" else "aiohttp"
+    if transport.endswith("-client"):
+        options["http_client"] = client_class(transport.removesuffix("-client"))
+    setting = "aiohttp"
+    if transport.startswith("setting:"):
+        use_path(monkeypatch, transport.removeprefix("setting:"))
+        setting = "httpx"
     with fresh_engine(HTTP_TRANSPORT=setting):
         hook = HTTPSignalHook(request_url=trickle.url("/trickle"), **options)
         result, elapsed = _deliver_once(hook, connect)

@@ -78,7 +78,7 @@ def test_a_task_gives_up_after_the_endpoints_max_attempts(http, connect, setting
     row = rows.get()
     assert (row.status, row.attempts) == ("pending", 1)
     # What the sweep's task does once the row is overdue (the immediate backend cannot defer).
-    task._functions["deliver"]("pg", [[row.pk, 1]])
+    task.deliver_rows("pg", [[row.pk, 1]])
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("dead", 2)
     assert len(http.requests(path_of(capped))) == 2

@@ -23,6 +23,7 @@ import signalhooks
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from tests.aws import drain
 from tests.helpers import fresh_engine
+from tests.httpx_support import use_path
 from tests.support.ports import free_port
 from tests.testapp.models import Pizza
 
@@ -145,14 +146,19 @@ def test_opentelemetry_setting_off_means_no_spans_and_no_headers(otel, receiver,
     assert otel.spans(kind=SpanKind.CLIENT) == []
 
 
-def test_no_duplicate_client_span_with_the_aiohttp_instrumentation(otel, receiver, connect):
+# HTTP_TRANSPORT="httpx" takes its fastest path here, httpx2 on aiohttp's pool: the
+# aiohttp instrumentation sees those requests too.
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_no_duplicate_client_span_with_the_aiohttp_instrumentation(
+    otel, receiver, connect, transport
+):
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
     instrumentor = AioHttpClientInstrumentor()
     instrumentor.instrument()
     try:
         # A new engine: the instrumentation only sees sessions created after it.
-        with fresh_engine():
+        with fresh_engine(HTTP_TRANSPORT=transport):
             connect(post_save, HTTPSignalHook(receiver.url("/instrumented")), Pizza)
             with otel.tracer.start_as_current_span("request"):
                 Pizza.objects.create(name="Once")
@@ -164,7 +170,9 @@ def test_no_duplicate_client_span_with_the_aiohttp_instrumentation(otel, receive
             assert server.parent.span_id == ours.context.span_id
             # Control: with signalhooks' tracing off, the instrumentation does trace it.
             otel.clear()
-            with override_settings(SIGNALHOOKS={"OPENTELEMETRY": False}):
+            with override_settings(
+                SIGNALHOOKS={"OPENTELEMETRY": False, "HTTP_TRANSPORT": transport}
+            ):
                 Pizza.objects.create(name="By them")
                 receiver.wait_for(2, "/instrumented")
                 assert signalhooks.flush(10)
@@ -175,9 +183,13 @@ def test_no_duplicate_client_span_with_the_aiohttp_instrumentation(otel, receive
     assert received.headers["traceparent"].split("-")[2] == format(ours.context.span_id, "016x")
 
 
-def test_no_duplicate_client_span_with_the_httpx_instrumentation(otel, receiver, connect):
+def test_no_duplicate_client_span_with_the_httpx_instrumentation(
+    otel, receiver, connect, monkeypatch
+):
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+    # The instrumentation wraps httpx's own transport: the path that sends with it.
+    use_path(monkeypatch, "httpx-sharded")
     instrumentor = HTTPXClientInstrumentor()
     instrumentor.instrument()
     try:

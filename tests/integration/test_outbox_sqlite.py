@@ -26,7 +26,7 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def test_settings_are_validated():
-    assert conf.get("DURABLE_RETRY_SCHEDULE") == (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert conf.settings().durable_retry_schedule == (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
     assert conf.validate({"DURABLE_RETRY_SCHEDULE": [0, 1.5]}) == []
     for bad in ([], [0, -1], ["5"], [True], "0,5"):
         [problem] = conf.validate({"DURABLE_RETRY_SCHEDULE": bad})

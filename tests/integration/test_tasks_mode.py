@@ -16,9 +16,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from signalhooks.hooks import HTTPSignalHook
 from signalhooks.outbox import task
+from signalhooks.outbox.enqueue import tasks_api
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
     make_rows,
@@ -55,11 +57,31 @@ def tasks_mode(settings):
 @pytest.fixture
 def enqueued():
     """Every task enqueued during the test, as its (args) tuple."""
-    api = task.tasks_api()
+    api = tasks_api()
     seen: list[tuple[object, ...]] = []
 
     def record(sender: object, task_result: object, **kwargs: object) -> None:
         seen.append(tuple(task_result.args))  # type: ignore[attr-defined]
+
+    api.signals.task_enqueued.connect(record, weak=False)
+    yield seen
+    api.signals.task_enqueued.disconnect(record)
+
+
+#: The tasks new rows are enqueued as: what brokers store, stable across releases.
+STABLE = ("signalhooks.tasks.deliver", "signalhooks.tasks.adeliver")
+#: The paths of earlier releases: messages already queued under them still run.
+EARLIER = ("signalhooks.outbox.task.deliver", "signalhooks.outbox.task.adeliver")
+
+
+@pytest.fixture
+def enqueued_paths():
+    """The task path of every task enqueued during the test."""
+    api = tasks_api()
+    seen: list[str] = []
+
+    def record(sender: object, task_result: object, **kwargs: object) -> None:
+        seen.append(task_result.task.module_path)  # type: ignore[attr-defined]
 
     api.signals.task_enqueued.connect(record, weak=False)
     yield seen
@@ -128,7 +150,7 @@ def test_a_task_run_twice_or_late_sends_once(tasks_mode):
         hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 2, "pg")
         first, second = rows.order_by("pk").values_list("pk", flat=True)
-        deliver = task._functions["deliver"]
+        deliver = task.deliver_rows
         assert deliver("pg", [[first, 0]]) == {"delivered": 1, "failed": 0, "unfinished": 0}
         assert deliver("pg", [[first, 0]])["delivered"] == 0  # delivered already
         assert deliver("pg", [[second, 3]])["delivered"] == 0  # enqueued for another attempt
@@ -149,7 +171,7 @@ def test_a_failed_attempt_is_enqueued_again_for_its_next_time(tasks_mode, settin
         hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 1, "pg")
         row = rows.get()
-        result = task._functions["deliver"]("pg", [[row.pk, 0]])
+        result = task.deliver_rows("pg", [[row.pk, 0]])
         assert result == {"delivered": 0, "failed": 1, "unfinished": 0}
         wait_until(lambda: DBTaskResult.objects.exists(), 5, "the retry task")
         retry = DBTaskResult.objects.get()
@@ -170,7 +192,7 @@ def test_without_deferral_a_failed_attempt_is_left_to_the_schedule(tasks_mode, e
         sink.behave(statuses=[503])
         make_rows(HTTPSignalHook(sink.url(), durable=True), 1, "pg")
         row = rows.get()
-        task._functions["deliver"]("pg", [[row.pk, 0]])
+        task.deliver_rows("pg", [[row.pk, 0]])
         row.refresh_from_db()
         assert enqueued == []
         assert 4 < (row.next_attempt_at - row.created_at).total_seconds() < 7
@@ -279,3 +301,56 @@ def test_async_receiver_in_tasks_mode_stores_and_enqueues(tasks_mode, enqueued):
         assert not result.ok and "stored in the outbox" in result.error
         sink.wait(lambda s: s.count() == 1, 10, "the task's delivery")
         assert len(enqueued) == 1
+
+
+def test_rows_are_enqueued_under_a_stable_task_path(connect, tasks_mode, enqueued_paths):
+    tasks_mode("immediate")
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
+        Pizza.objects.using("pg").create(name="stable path")
+        assert sink.count() == 1
+    [path] = enqueued_paths
+    assert path in STABLE
+
+
+@pytest.mark.parametrize("path", STABLE + EARLIER)
+def test_each_task_path_runs_its_rows(tasks_mode, path):
+    tasks_mode("immediate")
+    with RecordingServer() as sink:
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 2, "pg")
+        items = [[pk, 0] for pk in rows.values_list("pk", flat=True)]
+        found = import_string(path)  # as a worker finds the task of a message
+        assert found.module_path == path  # Celery registers a task under this name
+        result = found.using(backend="immediate").enqueue("pg", items)  # run at once
+        assert result.return_value == {"delivered": 2, "failed": 0, "unfinished": 0}
+        assert sink.count() == 2 and _statuses() == {"delivered": 2}
+
+
+@pytest.mark.parametrize("path", [STABLE[0], EARLIER[0]])
+def test_the_db_worker_runs_a_message_queued_under_either_path(tasks_mode, path):
+    from django_tasks_db.models import DBTaskResult
+
+    tasks_mode("db")
+    with RecordingServer() as sink:
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 1, "pg")
+        [pk] = rows.values_list("pk", flat=True)
+        import_string(path).using(backend="db", queue_name="webhooks").enqueue("pg", [[pk, 0]])
+        assert DBTaskResult.objects.get().task_path == path  # what the queue holds
+        call_command(
+            "db_worker",
+            "--batch",
+            *("--backend", "db", "--queue-name", "webhooks"),
+            *("--no-startup-delay", "--no-reload"),
+            verbosity=0,
+        )
+        assert sink.count() == 1 and _statuses() == {"delivered": 1}
+
+
+@pytest.mark.celery
+def test_celery_knows_the_tasks_of_both_paths_by_name(tasks_mode):
+    """A Celery worker looks a message's task up by the name it was registered under,
+    its path: the paths of earlier releases need tasks of their own."""
+    from tests.support.outbox_project.celery import app
+
+    tasks_mode("celery", TASKS_QUEUE="signalhooks-tests")
+    assert set(STABLE + EARLIER) <= set(app.tasks)

@@ -54,6 +54,39 @@ def test_endpoint_bars_pair_each_repetition_and_skip_other_phases():
     assert evaluate(runs, smoke=True)[3].gate_failed  # 0.4x: below the 0.45x smoke gate
 
 
+def test_httpx_paths_are_ratios_to_the_aiohttp_transport_and_their_order_is_checked():
+    from benchmarks.bars import evaluate
+    from signalhooks.transports.httpx_paths import PATHS
+
+    first, second, third = (path.name for path in PATHS[:3])
+    run = {"rate": 1000.0, "cpu_per_delivery_us": 100.0}
+    runs = {
+        "httpx/aiohttp": [run, {"rate": 2000.0, "cpu_per_delivery_us": 100.0}],
+        f"httpx/{first}": [
+            {"rate": 500.0, "cpu_per_delivery_us": 200.0},
+            {"rate": 1200.0, "cpu_per_delivery_us": 200.0},
+        ],
+        f"httpx/{second}": [{"rate": 200.0, "cpu_per_delivery_us": 500.0}] * 2,
+        f"httpx/{third}": [{"phase": "httpx", "skipped": "skipped: not installed"}] * 2,
+    }
+    rows = {row.name: row for row in evaluate(runs, True)}
+    fastest, skipped = (
+        rows[f"HTTP_TRANSPORT=httpx path {first}"],
+        rows[f"HTTP_TRANSPORT=httpx path {third}"],
+    )
+    assert fastest.ratio == 0.55  # median of 0.5 and 0.6, paired per repetition
+    assert "CPU 2.0x" in fastest.measured and fastest.status == "INFO"
+    assert skipped.status == "SKIP" and not skipped.gate_failed
+    assert "HTTP_TRANSPORT=httpx paths, measured order agrees" in rows
+    # Ranked by CPU per request, steady on a busy machine: a higher rate does not reorder.
+    runs[f"httpx/{second}"] = [{"rate": 5000.0, "cpu_per_delivery_us": 500.0}] * 2
+    names = [row.name for row in evaluate(runs, True)]
+    assert "HTTP_TRANSPORT=httpx paths, measured order agrees" in names
+    runs[f"httpx/{second}"] = [{"rate": 200.0, "cpu_per_delivery_us": 150.0}] * 2
+    names = [row.name for row in evaluate(runs, True)]
+    assert "HTTP_TRANSPORT=httpx paths, measured order DISAGREES" in names
+
+
 def test_the_portal_bar_needs_the_index_as_well_as_the_time():
     from benchmarks.bars import evaluate
 

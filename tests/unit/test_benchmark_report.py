@@ -22,11 +22,11 @@ def test_each_row_shows_the_gate_of_its_run():
     assert relative.gate == "<= 1.5x the bare aiohttp gather" and not relative.gate_failed
     assert judge(CALLER[99], 3000.0, "", None, smoke=True).gate == "<= 2500 us"
     missing = judge(HTTPX, None, "", "throughput: not run", smoke=True)
-    assert report.gate_cell(missing) == ">= 0.10x: FAILED (no data)"
+    assert report.gate_cell(missing) == ">= 0.22x: FAILED (no data)"
 
 
 def test_a_smoke_run_fails_when_a_gate_fails_and_a_full_run_reports():
-    held = [judge(THROUGHPUT, 0.5, "", None, smoke=True), judge(HTTPX, 0.2, "", None, smoke=True)]
+    held = [judge(THROUGHPUT, 0.5, "", None, smoke=True), judge(HTTPX, 0.25, "", None, smoke=True)]
     assert report.verdict(held, smoke=True, strict=False) == (
         "Verdict: PASS: 2 of 2 smoke gates (margins below the bars) held.",
         False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +17,7 @@ from django.test import override_settings
 from signalhooks.hooks import EndpointsHook, HTTPSignalHook, SNSSignalHook
 from signalhooks.hooks.wiring import connected_signals, connections
 from signalhooks.registry import all_hooks
+from tests.httpx_support import block
 from tests.testapp.models import Pizza
 
 ARN = "arn:aws:sns:eu-west-1:123456789012:checked-topic"
@@ -79,13 +79,17 @@ def test_conflicting_settings_are_e003():
     assert len(messages) == 1 and "BLOCK_PRIVATE_ADDRESSES" in messages[0].msg
 
 
-def test_httpx_transport_without_httpx_is_e004(monkeypatch):
-    # httpx is installed here; a None entry in sys.modules is how Python itself marks a
-    # module as not importable, which is the failure we cannot otherwise produce.
+def test_httpx_transport_without_any_httpx_package_is_e004(monkeypatch):
+    # Every package is installed here; tests.httpx_support.block makes them unimportable,
+    # the failure we cannot otherwise produce (tests/integration/test_without_httpx.py
+    # sees the same from a process where they cannot be found at all).
     with override_settings(SIGNALHOOKS={"HTTP_TRANSPORT": "httpx"}):
-        assert "signalhooks.E004" not in signalhooks_ids()
-        monkeypatch.setitem(sys.modules, "httpx", None)
-        assert "signalhooks.E004" in signalhooks_ids()
+        block(monkeypatch, "httpx", "httpx_aiohttp")
+        assert "signalhooks.E004" not in signalhooks_ids()  # httpx2 alone serves
+        block(monkeypatch, "httpx2")
+        [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E004"]
+    assert "httpx2 or httpx" in message.msg
+    assert "signalhooks[httpx2]" in message.hint and "signalhooks[httpx]" in message.hint
 
 
 def test_call_command_check_fails_with_id_and_hint():
@@ -249,9 +253,9 @@ def test_a_backend_without_workers_in_production_is_a_warning(settings):
 def test_no_tasks_framework_is_an_error(monkeypatch):
     """Django < 6.0 without django-tasks: made here by hiding both modules (the suite
     installs the backport, and Django 6 brings its own), the one fake in this file."""
-    from signalhooks.outbox import task
+    from signalhooks.outbox import enqueue
 
-    monkeypatch.setattr(task, "_api", [None])
+    monkeypatch.setattr(enqueue, "_api", [None])
     with _tasks(TASKS_BACKEND="immediate"):
         [message] = [m for m in run_checks(tags=["signalhooks"]) if m.id == "signalhooks.E010"]
     assert "django-tasks" in message.msg

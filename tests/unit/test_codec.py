@@ -64,9 +64,10 @@ def test_endpoint_formats_are_the_settings_choices():
     from signalhooks.endpoints.models import PAYLOAD_FORMATS
     from signalhooks.targets.http import BODY_FORMATS
 
-    assert conf._CHOICES["ENDPOINT_PAYLOAD_FORMAT"] == PAYLOAD_FORMATS
+    assert conf.SETTINGS["ENDPOINT_PAYLOAD_FORMAT"].choices == PAYLOAD_FORMATS
     from signalhooks.endpoints.target import BODY_FORMAT
 
+    assert tuple(BODY_FORMAT) == PAYLOAD_FORMATS  # a body for every format, no other
     assert set(BODY_FORMAT.values()) <= set(BODY_FORMATS)
 
 

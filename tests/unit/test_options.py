@@ -6,6 +6,8 @@ value (secrets excepted), so nothing a user can pass reaches the delivery loop.
 
 from __future__ import annotations
 
+import importlib
+import json
 import math
 from typing import Any
 
@@ -107,9 +109,17 @@ def test_invalid_option_is_refused_with_its_name_and_value(factory, option, valu
     assert shown in message, message
 
 
-def test_sync_httpx_client_is_refused_with_a_reason():
-    with pytest.raises(ImproperlyConfigured, match=r"httpx\.Client is synchronous"):
-        http(http_client=httpx.Client())
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+def test_sync_client_is_refused_with_a_reason(package):
+    module = importlib.import_module(package)
+    with pytest.raises(ImproperlyConfigured, match=rf"{package}\.Client is synchronous"):
+        http(http_client=module.Client())
+
+
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+def test_async_clients_of_both_packages_are_accepted(package):
+    client = importlib.import_module(package).AsyncClient()
+    assert http(http_client=client).target.http_client is client
 
 
 @pytest.mark.parametrize("option", ["aws_access_key", "aws_secret_key"])
@@ -133,6 +143,24 @@ def test_valid_options_are_accepted():
     )
     sns(aws_region="us-gov-west-1", endpoint_url="http://127.0.0.1:4566", timeout=3)
     sns(aws_region="cn-north-1", aws_access_key="AKID", aws_secret_key="s3cr3t")
+
+
+def test_sns_message_body_attributes_is_the_default_and_seed_its_alias():
+    """The fixed message with the data as attributes, by its descriptive name; "seed"
+    (its 0.1 name) stays accepted, and both keep the outbox key rows were stored with."""
+    from signalhooks.outbox.codec import hook_key
+    from signalhooks.snapshot.events import custom_event
+    from signalhooks.targets.sns import SEED_MESSAGE
+
+    default, named, alias = sns(), sns(message_body="attributes"), sns(message_body="seed")
+    assert hook_key(default) == hook_key(named) == hook_key(alias)
+    assert hook_key(sns(message_body="event")) != hook_key(default)
+    event = custom_event("orders.placed", {"id": 1})
+    for hook in (default, named, alias):
+        message = hook.target.default_message(event)
+        values = message.attribute_values()
+        assert message.message == SEED_MESSAGE and values["Event"] == "orders.placed"
+        assert json.loads(values["Data"]) == {"id": 1}
 
 
 def test_ipv6_targets_are_named_as_urls():
@@ -163,7 +191,7 @@ def test_settings_numbers_must_be_finite_and_in_range(key, value):
     problems = conf.validate({key: value})
     assert len(problems) == 1 and key in problems[0] and repr(value) in problems[0]
     with override_settings(SIGNALHOOKS={key: value}), pytest.raises(ImproperlyConfigured):
-        conf.get("TIMEOUT")
+        conf.settings()
 
 
 def test_endpoints_hook_options_are_checked():

@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(f"{k}={v}" for k, v in stats.items()))
 
     def _sweep(self, options: dict[str, Any]) -> None:
-        if not conf.get("TASKS_BACKEND"):
+        if conf.settings().tasks_backend is None:
             raise CommandError("--sweep enqueues Django tasks: set SIGNALHOOKS['TASKS_BACKEND']")
         from signalhooks.outbox.sweep import Sweeper
 

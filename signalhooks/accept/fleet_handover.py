@@ -6,11 +6,11 @@ or Django Tasks mode), nothing more happens in this process than one step at com
 * workers: one ``NOTIFY`` on PostgreSQL carrying the number of rows, on which as many
   ``signalhooks_worker`` processes claim as the rows need (:mod:`signalhooks.outbox.wake`;
   other databases: the workers poll);
-* tasks: the committed rows' ids are enqueued as a task (:mod:`signalhooks.outbox.task`).
+* tasks: the committed rows' ids are enqueued as a task (:mod:`signalhooks.outbox.enqueue`).
 
 Inside ``transaction.atomic()`` the rows of one transaction are collected and handed
 over together by one ``on_commit`` callback on the rows' database (one NOTIFY, one
-task per :data:`~signalhooks.outbox.task.CHUNK` rows); a rolled-back transaction
+task per :data:`~signalhooks.outbox.enqueue.CHUNK` rows); a rolled-back transaction
 hands over nothing. In autocommit the rows of one write are committed already and are
 handed over at once, together. Handing over never raises into the caller: a failure is
 logged, the rows stay pending, and the sweep (``signalhooks_worker --sweep``) or a
@@ -25,8 +25,9 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from .._internals import commit_callbacks, connection_of
+from ..outbox.enqueue import enqueue
 from ..outbox.wake import notify
-from .atomic import connection_of
 
 __all__ = ["hand_over"]
 
@@ -75,16 +76,15 @@ def _pending(using: str, tasks: bool) -> _Pending:
     if pending is None:
         pending = _local.pending = {}
     batch = pending.get(using)
-    if batch is None or batch.done or batch.callbacks is not connection.run_on_commit:
-        batch = pending[using] = _Pending(using, tasks, connection.run_on_commit)
+    callbacks = commit_callbacks(connection)
+    if batch is None or batch.done or batch.callbacks is not callbacks:
+        batch = pending[using] = _Pending(using, tasks, callbacks)
         transaction.on_commit(batch.run, using=using)
     return batch
 
 
 def _send(using: str, tasks: bool, items: list[tuple[int, int]]) -> None:
     if tasks:
-        from ..outbox.task import enqueue
-
         enqueue(using, items)
         return
     try:
