@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import bars, plan, report
-from benchmarks.runner import ROOT, Sink, run_phase
+from benchmarks.runner import ROOT, phase_env, pinning, run_phase
+from tests.support.sink_process import SinkProcess
 
 
 def library_importable() -> str | None:
@@ -58,7 +59,7 @@ def run_all(groups: list[plan.Group], repeat: int, skip_library: str | None) -> 
                     continue
                 if rep % 2:  # alternate the order so drift on a noisy host favours neither side
                     steps.reverse()
-                with Sink(*group.sink) as sink:
+                with SinkProcess(*group.sink, prefix=pinning()["sink"], env=phase_env()) as sink:
                     for step in steps:
                         progress.update(task, description=f"[{rep + 1}/{repeat}] {step.key:<40}")
                         result: dict[str, Any]

@@ -25,6 +25,30 @@ BODY_CHARS = 940
 _LOREM = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
 
 
+def postgres(name: str) -> dict[str, Any]:
+    """Django's settings of the database ``name`` on the benchmarks' PostgreSQL server
+    (``BENCH_OUTBOX_HOST``, ``BENCH_OUTBOX_PORT``, ``BENCH_OUTBOX_USER``)."""
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "HOST": os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("BENCH_OUTBOX_PORT", "5432"),
+        "USER": os.environ.get("BENCH_OUTBOX_USER", "postgres"),
+    }
+
+
+def ensure_database(name: str) -> dict[str, Any]:
+    """Create the PostgreSQL database ``name`` if it is missing; its Django settings."""
+    import psycopg
+
+    db = postgres(name)
+    server = {"host": db["HOST"], "port": db["PORT"], "user": db["USER"], "dbname": "postgres"}
+    with psycopg.connect(**server, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return db
+
+
 def setup_django() -> None:
     """Configure Django and create the tables (file DB, so every thread sees them)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.bench_settings")

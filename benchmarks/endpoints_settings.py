@@ -11,6 +11,8 @@ import os
 import shutil
 import tempfile
 
+from benchmarks.common import postgres
+
 SECRET_KEY = "signalhooks-bench"
 DEBUG = False
 USE_TZ = True
@@ -20,7 +22,7 @@ INSTALLED_APPS = [
     "benchmarks.benchapp.apps.BenchAppConfig",
 ]
 if os.environ.get("BENCH_ENDPOINTS_PG"):
-    from benchmarks.outbox_settings import DATABASES
+    DATABASES = {"default": postgres(os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"))}
 else:
     _DB_DIR = tempfile.mkdtemp(prefix="signalhooks-bench-")
     atexit.register(shutil.rmtree, _DB_DIR, True)

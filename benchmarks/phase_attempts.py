@@ -41,9 +41,7 @@ def _setup() -> str | None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.endpoints_settings"
     os.environ["BENCH_ENDPOINTS_PG"] = "1"
     try:
-        from benchmarks.phase_outbox import _ensure_database
-
-        _ensure_database(os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"))
+        common.ensure_database(os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"))
     except Exception as exc:
         return f"no PostgreSQL on 127.0.0.1:5432 ({type(exc).__name__})"
     common.setup_django()

@@ -37,10 +37,8 @@ EVENT = "bench.Item:*"
 def _setup(pg: bool) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.endpoints_settings"
     if pg:
-        from benchmarks.phase_outbox import _ensure_database
-
         os.environ["BENCH_ENDPOINTS_PG"] = "1"
-        _ensure_database(os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"))
+        common.ensure_database(os.environ.get("BENCH_OUTBOX_DB", "signalhooks_bench"))
     common.setup_django()
 
 

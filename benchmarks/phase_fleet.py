@@ -24,16 +24,15 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from benchmarks import common
-from benchmarks.phase_outbox import _ensure_database, _rows, _start_sink
+from benchmarks.phase_outbox import bench_rows, worker_env
+from tests.support.processes import Process
+from tests.support.sink_process import SinkProcess
+from tests.support.workers import signalhooks_worker, task_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "signalhooks-bench"
 TASKS = {
     "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [QUEUE]},
@@ -41,33 +40,17 @@ TASKS = {
     "celery": {
         "BACKEND": "django_tasks_celery.CeleryBackend",
         "QUEUES": [QUEUE],
-        "OPTIONS": {"CELERY_APP": "benchmarks.celery_app.app"},
+        "OPTIONS": {"CELERY_APP": "tests.support.outbox_project.celery.app"},
     },
 }
+APPS = {"db": "django_tasks_db", "rq": "django_rq"}
 HAS_CELERY = importlib.util.find_spec("django_tasks_celery") is not None
 
 
-def _worker_command(path: str) -> list[str]:
-    django = [sys.executable, "-m", "django"]
+def _worker(path: str, env: dict[str, str]) -> Process:
     if path == "signalhooks_worker":
-        return [*django, "signalhooks_worker", "--concurrency", "50", "--batch", "200"]
-    if path == "db":
-        return [*django, "db_worker", "--backend", "db", "--queue-name", QUEUE]
-    if path == "rq":
-        rq = ["--worker-class", "rq.worker.SimpleWorker", "--job-class", "django_tasks_rq.Job"]
-        return [*django, "rqworker", QUEUE, *rq]
-    celery = ["--pool", "threads", "--concurrency", "8", "-l", "warning", "--without-gossip"]
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "benchmarks.celery_app",
-        "worker",
-        "-Q",
-        QUEUE,
-        *celery,
-    ]
+        return signalhooks_worker(env, "--concurrency", "50", "--batch", "200")
+    return task_worker(path, QUEUE, env)
 
 
 def _rate(sink_url: str, count: int, timeout: float = 300) -> dict[str, Any]:
@@ -90,14 +73,13 @@ def _per_worker(path: str, count: int, per_task: int, sink_url: str, env: dict[s
     [hook] = all_hooks()
     OutboxDelivery.objects.all().delete()
     common.sink_stats(sink_url, reset=True)
-    rows = _rows(hook, count)
+    rows = bench_rows(hook, count)
     if path != "signalhooks_worker":  # leave the rows to their tasks, not to the schedule
         for row in rows:
             row.next_attempt_at = row.created_at.replace(year=row.created_at.year + 1)
     with transaction.atomic():
         OutboxDelivery.objects.bulk_create(rows, batch_size=5000)
-    log = open(os.devnull, "w")  # noqa: SIM115
-    proc = subprocess.Popen(_worker_command(path), cwd=ROOT, env=env, stdout=log, stderr=log)
+    proc = _worker(path, env)
     try:
         if path != "signalhooks_worker":
             ids = [(row.pk, 0) for row in rows]
@@ -105,9 +87,7 @@ def _per_worker(path: str, count: int, per_task: int, sink_url: str, env: dict[s
                 enqueue("default", ids[start : start + per_task])
         result = _rate(sink_url, count)
     finally:
-        proc.terminate()
-        proc.wait(60)
-        log.close()
+        proc.stop(60)
         connections.close_all()
     return result
 
@@ -135,28 +115,25 @@ def _engine(count: int, sink_url: str) -> Any:
 def _notify_latency(rounds: int, sink_url: str, env: dict[str, str]) -> Any:
     from django.db import transaction
 
-    from benchmarks.outboxapp.apps import bench_signal
     from signalhooks.outbox.models import OutboxDelivery
+    from tests.testapp.models import Pizza
 
     OutboxDelivery.objects.all().delete()
     common.sink_stats(sink_url, reset=True)
-    command = [sys.executable, "-m", "django", "signalhooks_worker", "--poll", "1.0"]
-    log = open(os.devnull, "w")  # noqa: SIM115
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    # At INFO it says when it listens: "1 workers listen for commits".
+    proc = signalhooks_worker({**env, "SIGNALHOOKS_OUTBOX_LOG_LEVEL": "INFO"}, "--poll", "1.0")
     latencies = []
     try:
-        time.sleep(3)  # started, and listening
+        proc.wait_for_output("workers listen")
         for i in range(rounds):
             with transaction.atomic():
-                bench_signal.send(sender=None, i=i)
+                Pizza.objects.create(name=f"notify {i}")
             committed = time.perf_counter()
             common.wait_for_count(sink_url, i + 1, 10, interval=0.0002)
             latencies.append((time.perf_counter() - committed) * 1000)
             time.sleep(0.02)
     finally:
-        proc.terminate()
-        proc.wait(60)
-        log.close()
+        proc.stop(60)
     ordered = sorted(latencies)
     return {
         "rounds": rounds,
@@ -176,46 +153,37 @@ def main() -> None:
     if options.smoke:
         options.deliveries, options.rounds = 500, 50
 
-    _ensure_database(options.database)
-    sink, sink_url = _start_sink()
     tasks = {k: v for k, v in TASKS.items() if k != "celery" or HAS_CELERY}
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "benchmarks.outbox_settings",
-        "BENCH_OUTBOX_DB": options.database,
-        "BENCH_OUTBOX_SINK": sink_url + "/outbox",
-        "BENCH_TASKS": json.dumps(tasks),
-        "BENCH_SIGNALHOOKS": json.dumps({"DURABLE_LEASE": 60.0}),
+    redis = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3")
+    backends = {
+        "apps": [APPS[k] for k in tasks if k in APPS],
+        "TASKS": tasks,
+        "RQ_QUEUES": {QUEUE: {"URL": redis}},
     }
-    os.environ.update(env)
-    import django
-    from django.core.management import call_command
     from django.test import override_settings
 
-    django.setup()
-    call_command("migrate", verbosity=0)
     per_worker: dict[str, Any] = {}
-    try:
-        per_worker["engine_in_process"] = _engine(options.deliveries, sink_url)
+    with SinkProcess("http") as sink:
+        env = worker_env(options.database, sink.url, {"DURABLE_LEASE": 60.0}, backends)
+        per_worker["engine_in_process"] = _engine(options.deliveries, sink.url)
         per_worker["signalhooks_worker"] = _per_worker(
-            "signalhooks_worker", options.deliveries, 0, sink_url, env
+            "signalhooks_worker", options.deliveries, 0, sink.url, env
         )
         for path in tasks:
             settings = {"DURABLE_LEASE": 60.0, "TASKS_BACKEND": path, "TASKS_QUEUE": QUEUE}
-            path_env = {**env, "BENCH_SIGNALHOOKS": json.dumps(settings)}
+            path_env = {
+                **env,
+                "SIGNALHOOKS_OUTBOX_SETTINGS": json.dumps({"TIMEOUT": 10.0, **settings}),
+            }
             with override_settings(SIGNALHOOKS=settings):
                 per_worker[path] = _per_worker(
-                    path, options.deliveries, options.rows_per_task, sink_url, path_env
+                    path, options.deliveries, options.rows_per_task, sink.url, path_env
                 )
         fleet = max(v["per_s"] for k, v in per_worker.items() if k != "engine_in_process")
         ratio = round(fleet / per_worker["engine_in_process"]["per_s"], 2)
         only_workers = {"DURABLE_LEASE": 60.0, "DURABLE_INLINE": False}
         with override_settings(SIGNALHOOKS=only_workers):
-            latency = _notify_latency(options.rounds, sink_url, env)
-    finally:
-        sink.terminate()
-        sink.wait(10)
+            latency = _notify_latency(options.rounds, sink.url, env)
     common.emit(
         {
             "phase": "fleet",

@@ -3,9 +3,9 @@
 A webhook receiver that hangs must not turn into unbounded memory in the web process:
 either the accepted-but-undelivered events fit in a modest RSS budget, or the library's
 queue bound (``MAX_QUEUE``) starts dropping and says so in ``signalhooks.stats()``. The
-sink is ``sinks.py blackhole`` (accepts, reads, never answers), the library ``TIMEOUT`` is
-raised so nothing completes during the measurement, and Items are built on the fly so the
-benchmark's own objects do not inflate RSS.
+sink is ``tests.support.sink_process blackhole`` (accepts, reads, never answers), the
+library ``TIMEOUT`` is raised so nothing completes during the measurement, and Items are
+built on the fly so the benchmark's own objects do not inflate RSS.
 """
 
 from __future__ import annotations

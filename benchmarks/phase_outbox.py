@@ -16,71 +16,40 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from benchmarks import common
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _ensure_database(name: str) -> None:
-    import psycopg
-
-    host = os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1")
-    port = os.environ.get("BENCH_OUTBOX_PORT", "5432")
-    server = {"host": host, "port": port, "user": "postgres", "dbname": "postgres"}
-    with psycopg.connect(**server, autocommit=True) as db:
-        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            db.execute(f'CREATE DATABASE "{name}"')
+from tests.support.processes import Process
+from tests.support.rows import outbox_rows
+from tests.support.sink_process import SinkProcess
+from tests.support.workers import outbox_env, signalhooks_worker
 
 
-def _start_sink() -> tuple[subprocess.Popen[str], str]:
-    sink = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.sinks", "http", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert sink.stdout is not None
-    return sink, f"http://127.0.0.1:{sink.stdout.readline().split()[0]}"
-
-
-def _start_worker(env: dict[str, str], args: list[str]) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "django", "signalhooks_worker", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    proc.stdout.readline()  # the banner: the worker is up and polling
-    return proc
-
-
-def _rows(hook: Any, count: int) -> list[Any]:
-    from django.utils import timezone
-
-    from signalhooks.outbox.rows import build_row
-    from signalhooks.snapshot.events import custom_event
-    from signalhooks.targets.base import Delivery
-
-    now = timezone.now()
+def bench_rows(hook: Any, count: int) -> list[Any]:
+    """``count`` due rows of ``hook`` with ~1 KB bodies."""
     text = (common._LOREM * 20)[: common.BODY_CHARS]
-    return [
-        build_row(
-            Delivery(custom_event("bench:item", {"i": i, "text": text}), hook.target, hook),
-            now,
-            lease=None,
-            locked_by="",
-            delay=0,
-        )
-        for i in range(count)
-    ]
+    return outbox_rows(hook, count, data={"text": text})
+
+
+def worker_env(
+    database: str,
+    sink_url: str,
+    signalhooks: dict[str, Any],
+    tasks: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The worker project on the benchmark database with one durable hook to the sink
+    (see :func:`tests.support.workers.outbox_env`), and this process set up the same way:
+    it writes the rows the workers send."""
+    db = common.ensure_database(database)
+    env = outbox_env(db, [f"{sink_url}/outbox"], {"TIMEOUT": 10.0, **signalhooks}, tasks)
+    os.environ.update(env)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return env
 
 
 def _run(count: int, workers: int, sink_url: str, env: dict[str, str], args: list[str]) -> Any:
@@ -91,12 +60,13 @@ def _run(count: int, workers: int, sink_url: str, env: dict[str, str], args: lis
 
     [hook] = all_hooks()
     OutboxDelivery.objects.all().delete()
-    rows = _rows(hook, count)
-    procs = [_start_worker(env, args) for _ in range(workers)]
+    made = bench_rows(hook, count)
+    procs: list[Process] = []
     try:
+        procs += [signalhooks_worker(env, *args) for _ in range(workers)]
         common.sink_stats(sink_url, reset=True)
         with transaction.atomic():
-            OutboxDelivery.objects.bulk_create(rows, batch_size=5000)
+            OutboxDelivery.objects.bulk_create(made, batch_size=5000)
         started = time.monotonic()
         arrived = common.wait_for_count(sink_url, count, timeout=300, interval=0.01)
         seconds = time.monotonic() - started
@@ -106,9 +76,7 @@ def _run(count: int, workers: int, sink_url: str, env: dict[str, str], args: lis
         recorded = time.monotonic() - started
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(60)
+            proc.stop(60)
         connections.close_all()
     requests = int(common.sink_stats(sink_url)["count"])
     return {
@@ -132,31 +100,14 @@ def main() -> None:
     parser.add_argument("--database", default="signalhooks_bench")
     options = parser.parse_args()
 
-    _ensure_database(options.database)
-    sink, sink_url = _start_sink()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "benchmarks.outbox_settings",
-        "BENCH_OUTBOX_DB": options.database,
-        "BENCH_OUTBOX_SINK": sink_url + "/outbox",
-    }
-    os.environ.update(env)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    args = ["--concurrency", str(options.concurrency), "--batch", str(options.batch)]
-    args += ["--poll", "0.05"]
-    try:
+    with SinkProcess("http") as sink:
+        env = worker_env(options.database, sink.url, {})
+        args = ["--concurrency", str(options.concurrency), "--batch", str(options.batch)]
+        args += ["--poll", "0.05"]
         runs = [
-            _run(options.deliveries, int(n), sink_url, env, args)
+            _run(options.deliveries, int(n), sink.url, env, args)
             for n in options.workers.split(",")
         ]
-    finally:
-        sink.terminate()
-        sink.wait(10)
     common.emit({"phase": "outbox", "cpus": os.cpu_count(), "runs": runs})
 
 

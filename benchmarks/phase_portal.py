@@ -28,10 +28,8 @@ BODY = '{"type": "shop.Order:created", "timestamp": "2026-01-01T00:00:00Z", "dat
 
 
 def _setup() -> None:
-    from benchmarks.phase_outbox import _ensure_database
-
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.portal_settings"
-    _ensure_database(os.environ.get("BENCH_PORTAL_DB", "signalhooks_bench_portal"))
+    common.ensure_database(os.environ.get("BENCH_PORTAL_DB", "signalhooks_bench_portal"))
     import django
     from django.core.management import call_command
 

@@ -3,8 +3,9 @@
 Botocore spends most of a call's CPU on serializing, signing and parsing, so coalescing
 up to 10 events per ``PublishBatch`` should multiply messages/s; the baseline is the
 obvious async implementation, ``aiobotocore`` ``publish()`` per event with the same
-concurrency as the library's in-flight cap. The sink (``sinks.py sns``) counts published
-messages; with ``--fail-fraction`` it fails batch entries so the library must retry them.
+concurrency as the library's in-flight cap. The sink (``tests.support.sink_process sns``)
+counts published messages; with ``--fail-fraction`` it fails batch entries so the library
+must retry them.
 """
 
 from __future__ import annotations

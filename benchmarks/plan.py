@@ -28,7 +28,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Group:
-    """Steps that share a sink (``sink`` = arguments of ``python -m benchmarks.sinks``)."""
+    """Steps that share a sink (``sink``: the arguments of ``tests.support.sink_process``)."""
 
     name: str
     sink: list[str]

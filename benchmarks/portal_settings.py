@@ -1,28 +1,26 @@
 """Settings of the portal benchmark: PostgreSQL database ``BENCH_PORTAL_DB`` on 127.0.0.1,
-with the portal mounted under ``/webhooks/`` behind Django's login (signed-cookie
-sessions, so no sessions table)."""
+with the portal mounted under ``/webhooks/`` behind Django's login, in the project the
+tests drive pages in (:mod:`tests.support.project`: its middleware, signed-cookie
+sessions, messages and templates)."""
 
 import os
+
+from benchmarks.common import postgres
+from tests.support import project
 
 SECRET_KEY = "signalhooks-bench"
 DEBUG = False
 USE_TZ = True
 ALLOWED_HOSTS = ["testserver"]
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "signalhooks"]
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-]
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+MIDDLEWARE = project.MIDDLEWARE
+SESSION_ENGINE = project.SESSION_ENGINE
+MESSAGE_STORAGE = project.MESSAGE_STORAGE
+TEMPLATES = project.templates()
 ROOT_URLCONF = "benchmarks.portal_urls"
-TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": os.environ.get("BENCH_PORTAL_DB", "signalhooks_bench_portal"),
-        "HOST": os.environ.get("BENCH_OUTBOX_HOST", "127.0.0.1"),
-        "USER": os.environ.get("BENCH_OUTBOX_USER", "postgres"),
+        **postgres(os.environ.get("BENCH_PORTAL_DB", "signalhooks_bench_portal")),
         "CONN_MAX_AGE": None,
     }
 }

@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.runner import ROOT, Sink, phase_env, pinning
+from benchmarks.runner import ROOT, phase_env, pinning
+from tests.support.sink_process import SinkProcess
 
 SINKS = {
     "throughput": ["http"],
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args, phase_args = parser.parse_known_args(argv)
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=os.path.dirname(sys.executable))
-    with Sink(*SINKS[args.phase]) as sink:
+    with SinkProcess(*SINKS[args.phase], prefix=pinning()["sink"], env=phase_env()) as sink:
         cmd = [sys.executable, "-m", f"benchmarks.phase_{args.phase}", *phase_args]
         cmd += ["--sink-url", sink.url]
         if py_spy is None:

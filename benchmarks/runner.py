@@ -1,4 +1,4 @@
-"""Process plumbing: pinned sink processes and one fresh client process per measurement.
+"""Process plumbing: where the sink and the clients run, one fresh client process per measurement.
 
 Separate processes keep phases from sharing warmed-up caches, threads or garbage, and
 pinning the sink to one core and the client to another stops them from stealing each
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,48 +36,6 @@ def phase_env(library_settings: dict[str, Any] | None = None) -> dict[str, str]:
     env["BENCH_SIGNALHOOKS"] = json.dumps(library_settings or {})
     env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     return env
-
-
-class Sink:
-    """A ``benchmarks.sinks`` process; ``url`` is valid inside the ``with`` block."""
-
-    def __init__(self, kind: str, *args: str) -> None:
-        self.cmd = [*pinning()["sink"], sys.executable, "-m", "benchmarks.sinks", kind, *args]
-        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = ""
-
-    def __enter__(self) -> Sink:
-        self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, env=phase_env(), stdout=subprocess.PIPE, stderr=self.errors
-        )
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], 15.0)
-        line = self.proc.stdout.readline().decode().split() if ready else []
-        if not line:
-            self.__exit__(None, None, None)
-            raise RuntimeError(f"sink {self.cmd} did not start: {self.stderr()}")
-        self.url = f"http://127.0.0.1:{line[0]}"
-        return self
-
-    def stderr(self) -> str:
-        self.errors.seek(0)
-        return self.errors.read().decode(errors="replace")[-2000:]
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.errors.close()
 
 
 def run_phase(

@@ -1,7 +1,7 @@
 """The admin site in a real project's shape, for tests that drive its pages with a client.
 
 The test settings have no admin, middleware or templates: ``admin_site`` (fixture) adds what a
-project with the admin has (:func:`tests.project_support.project_settings`), and
+project with the admin has (:func:`tests.support.project.project_settings`), and
 creates the admin's log table for the test, which ``migrate`` did not (the admin is not
 installed when the test database is created).
 """
@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from tests.project_support import project_settings
+from tests.support.project import project_settings
 
 ADMIN_APPS = ["django.contrib.admin", "django.contrib.messages"]
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.aws import MakeSnsQueue, TopicQueue, aws_test_env, make_topic_with_queue, moto_server
 from tests.otel_support import OtelSDK, TracingReceiver, install
-from tests.servers import RecordingServer
+from tests.support.recording import RecordingServer
 
 
 @pytest.fixture(scope="session", autouse=True)

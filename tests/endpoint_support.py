@@ -17,7 +17,8 @@ from signalhooks.endpoints.health import writer
 from signalhooks.endpoints.index import endpoint_index
 from signalhooks.models import Endpoint
 from tests.helpers import unique_path
-from tests.servers import ReceivedRequest, RecordingServer
+from tests.support.received import ReceivedRequest
+from tests.support.recording import RecordingServer
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """A second application process for the endpoint cache test: saves a Pizza per stdin line.
 
-Its settings are the outbox subprocesses' (``tests.outbox_settings``: the test's
-PostgreSQL database); it connects a non-durable ``EndpointsHook`` and answers
-``saved`` after each save has been delivered.
+It runs on the worker project (``tests.support.outbox_project``: the test's PostgreSQL
+database); it connects a non-durable ``EndpointsHook`` and answers ``saved`` after each
+save has been delivered.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.outbox_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.support.outbox_project.settings")
 
 import django
 

@@ -5,18 +5,15 @@ SQLite is a *file* database so that the engine's threads see committed rows.
 
 import importlib.util
 import os
-import socket
 import tempfile
+
+from tests.support import project
+from tests.support.ports import free_port
 
 SECRET_KEY = "signalhooks-tests"
 DEBUG = False
 USE_TZ = True
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "signalhooks",
-    "tests.testapp",
-]
+INSTALLED_APPS = list(project.APPS)
 _DB_DIR = os.environ.get("SIGNALHOOKS_TEST_DB_DIR") or tempfile.mkdtemp(prefix="signalhooks-")
 DATABASES = {
     "default": {
@@ -47,12 +44,6 @@ if os.environ.get("SIGNALHOOKS_TEST_POSTGRES") == "1":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # Django Tasks mode (tests/integration/test_tasks_*.py): Django's own tasks on 6.0+,
 # the django-tasks backport on 5.2; django-tasks-db for a backend that defers.
 TASKS_MODULE = "django.tasks" if importlib.util.find_spec("django.tasks") else "django_tasks"
@@ -69,7 +60,7 @@ if importlib.util.find_spec("django_tasks_celery"):  # Django 6.x, Python 3.12+
     TASKS["celery"] = {
         "BACKEND": "django_tasks_celery.CeleryBackend",
         "QUEUES": ["signalhooks-tests"],
-        "OPTIONS": {"CELERY_APP": "tests.celery_app.app"},
+        "OPTIONS": {"CELERY_APP": "tests.support.outbox_project.celery.app"},
     }
 INSTALLED_APPS += ["django_tasks_db", "django_rq"]
 # The task tables live on PostgreSQL with the outbox, where the workers' processes look.
@@ -88,7 +79,7 @@ class TasksRouter:
 
 # RQ and Celery (with Redis) use a Redis server of their own, started by the tests on
 # this port (tests/fleet.py), so that a test can restart it without disturbing anyone.
-REDIS_PORT = os.environ.setdefault("SIGNALHOOKS_TEST_REDIS_PORT", str(_free_port()))
+REDIS_PORT = os.environ.setdefault("SIGNALHOOKS_TEST_REDIS_PORT", str(free_port()))
 RQ_QUEUES = {"signalhooks-tests": {"URL": f"redis://127.0.0.1:{REDIS_PORT}/0"}}
 SIGNALHOOKS = {
     # Short schedules keep the suite fast; production defaults are documented in the README.

@@ -32,75 +32,24 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 import aiohttp
-from aiohttp import web
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
-SETTINGS = "shop.settings"  # also when the caller has DJANGO_SETTINGS_MODULE set
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            socket.create_connection((HOST, port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-# -- the slow webhook receiver (runs as: loadtest.py --sink PORT DELAY) --------------
-
-
-async def run_sink(port: int, delay: float) -> None:
-    received = 0
-
-    async def deliver(request: web.Request) -> web.Response:
-        nonlocal received
-        await request.read()
-        received += 1
-        await asyncio.sleep(delay)
-        return web.Response(text="ok")
-
-    async def count(request: web.Request) -> web.Response:
-        return web.json_response({"received": received})
-
-    app = web.Application()
-    app.router.add_get("/count", count)
-    app.router.add_post("/{path:.*}", deliver)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, HOST, port, backlog=1024).start()
-    await asyncio.Event().wait()
-
+# The repository's own processes: the sink the benchmarks measure against, and the shop
+# and its workers started as the tests start them.
+sys.path.insert(0, str(HERE.parent.parent))
+from tests.support.processes import Process  # noqa: E402
+from tests.support.sink_process import SinkProcess  # noqa: E402
+from tests.support.workers import shop_env, shop_server, signalhooks_worker  # noqa: E402
 
 # -- load generation ------------------------------------------------------------------
 
@@ -213,7 +162,7 @@ async def wait_outbox(expected: int, conninfo: str) -> dict[str, Any]:
 
 
 async def measure(
-    ports: dict[int, int],
+    bases: dict[int, str],
     pids: dict[int, int],
     args: argparse.Namespace,
     others: dict[str, Any] | None = None,
@@ -226,16 +175,15 @@ async def measure(
     besides the shops (workers, PostgreSQL, sink), measured over the hooked shop's
     blocks (until their last delivery) and over the whole measured run."""
     others = others or {}
-    bases = {hooks: f"http://{HOST}:{port}" for hooks, port in ports.items()}
 
     async def drain(hooks: int, expected: int) -> dict[str, Any]:
         if args.worker_only and hooks:
             return await wait_outbox(expected, args.conninfo)
         return await wait_drained(session, bases[hooks], expected)
 
-    latencies: dict[int, list[float]] = {hooks: [] for hooks in ports}
-    orders = dict.fromkeys(ports, 0)
-    drained: dict[int, list[float]] = {hooks: [] for hooks in ports}
+    latencies: dict[int, list[float]] = {hooks: [] for hooks in bases}
+    orders = dict.fromkeys(bases, 0)
+    drained: dict[int, list[float]] = {hooks: [] for hooks in bases}
     stats: dict[int, dict[str, Any]] = {}
     connector = aiohttp.TCPConnector(limit=512)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -244,7 +192,7 @@ async def measure(
             orders[hooks] += args.warmup
             stats[hooks] = await drain(hooks, orders[hooks] * 2 * hooks)
         block = max(1, args.requests // args.blocks)
-        cpu = dict.fromkeys(ports, 0.0)
+        cpu = dict.fromkeys(bases, 0.0)
         hooked_cpu = dict.fromkeys(others, 0.0)
         run_cpu = {name: -cpu_of() for name, cpu_of in others.items()}
         run_cpu["load generator"] = -time.process_time()
@@ -267,7 +215,7 @@ async def measure(
             "load generator": time.process_time() + run_cpu["load generator"]
         }
     out: dict[Any, dict[str, Any]] = {}
-    for hooks in ports:
+    for hooks in bases:
         ms = [latency * 1000 for latency in latencies[hooks]]
         out[hooks] = {
             "requests": len(ms),
@@ -286,47 +234,8 @@ async def measure(
             out[hooks]["other_cpu_ms_per_order"] = {
                 name: seconds * 1000 / len(ms) for name, seconds in hooked_cpu.items()
             }
-    out["run"] = {"wall_s": wall, "cpu_s": run_cpu | {f"shop {h} hooks": cpu[h] for h in ports}}
+    out["run"] = {"wall_s": wall, "cpu_s": run_cpu | {f"shop {h} hooks": cpu[h] for h in bases}}
     return out
-
-
-def django_env(db: dict[str, str], hooks: int, sink_url: str) -> dict[str, str]:
-    """The environment of the shop's processes: ``db`` selects the database and mode."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "SHOP_HOOKS": str(hooks),
-        "SHOP_HOOK_URL": sink_url,
-        "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")]),
-        **db,
-    }
-
-
-def start_shop(
-    hooks: int, sink_url: str, db: dict[str, str]
-) -> tuple[int, subprocess.Popen[bytes]]:
-    port = free_port()
-    env = django_env(db, hooks, sink_url)
-    command = [sys.executable, "-m", "uvicorn", "shop.asgi:application", "--host", HOST]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    command += ["--lifespan", "off"]  # Django's ASGI handler does not speak lifespan
-    # A shop's connections idle while the other shop's block runs and drains, which
-    # takes seconds when its deliveries fall behind; a server closing them after
-    # uvicorn's 5 s while the client reuses one fails an order ("Server disconnected").
-    command += ["--timeout-keep-alive", "300"]
-    return port, subprocess.Popen(command, cwd=HERE, env=env)
-
-
-def start_worker(hooks: int, sink_url: str, db: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A ``signalhooks_worker`` with the hooked shop's settings (it finds rows' hooks there)."""
-    command = [sys.executable, "manage.py", "signalhooks_worker"]
-    env = django_env(db, hooks, sink_url)
-    worker = subprocess.Popen(command, cwd=HERE, env=env, stdout=subprocess.PIPE)
-    assert worker.stdout is not None
-    if not worker.stdout.readline():  # "signalhooks_worker <id> on 'default'"
-        worker.wait()
-        raise RuntimeError(f"signalhooks_worker exited with {worker.returncode}")
-    return worker
 
 
 def prepare_postgres(env: dict[str, str]) -> tuple[str, int]:
@@ -362,13 +271,9 @@ def prepare_postgres(env: dict[str, str]) -> tuple[str, int]:
     return conninfo, server_pid
 
 
-def sink_count(port: int) -> int:
-    async def get() -> int:
-        url = f"http://{HOST}:{port}/count"
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
-            return int((await response.json())["received"])
-
-    return asyncio.run(get())
+def sink_count(sink: SinkProcess) -> int:
+    with urlopen(f"{sink.url}/__count", timeout=10) as answer:
+        return int(answer.read())
 
 
 def main() -> int:
@@ -389,64 +294,44 @@ def main() -> int:
         "--workers", type=int, default=2, help="signalhooks_worker processes (default 2)"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    parser.add_argument("--sink", nargs=2, metavar=("PORT", "DELAY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.sink:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_sink(int(args.sink[0]), float(args.sink[1])))
-        return 0
     args.requests = args.requests or (300 if args.short else 1500)
     args.blocks = args.blocks or (6 if args.short else 10)
 
-    processes: list[subprocess.Popen[bytes]] = []
-    workers: list[subprocess.Popen[bytes]] = []
-    worker_reports: list[str] = []
+    workers: list[Process] = []
     others: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="asgi-shop-") as tmp:
         if args.worker_only:
             db = {"SHOP_DATABASE": "postgres", "SHOP_WORKER_ONLY": "1"}
-            args.conninfo, server_pid = prepare_postgres(django_env(db, 0, ""))
+            args.conninfo, server_pid = prepare_postgres(shop_env(0, "", **db))
             if server_pid:
                 others["PostgreSQL"] = lambda: tree_cpu_seconds(server_pid)
         else:
             db = {"SHOP_DB": os.path.join(tmp, "shop.sqlite3")}
-            env = django_env(db, 0, "")
             subprocess.run(
-                [sys.executable, "manage.py", "migrate", "-v0"], cwd=HERE, env=env, check=True
+                [sys.executable, "manage.py", "migrate", "-v0"],
+                cwd=HERE,
+                env=shop_env(0, "", **db),
+                check=True,
             )
-        try:
-            sink_port = free_port()
-            command = [sys.executable, __file__, "--sink", str(sink_port), str(args.delay)]
-            processes.append(subprocess.Popen(command))
-            sink_url = f"http://{HOST}:{sink_port}/hook"
-            ports = {}
+        # Stopped in the reverse order: the workers first, while the sink still answers
+        # (SIGTERM lets them finish the deliveries in hand and print their counts).
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(SinkProcess("http", "--delay", str(args.delay)))
+            sink_url = f"{sink.url}/hook"
+            bases, pids = {}, {}
             for hooks in (0, args.hooks):
-                ports[hooks], shop = start_shop(hooks, sink_url, db)
-                processes.append(shop)
-            for port, process in zip([sink_port, *ports.values()], processes, strict=True):
-                wait_for_port(port, process)
-            pids = {hooks: process.pid for hooks, process in zip(ports, processes[1:], strict=True)}
+                shop, bases[hooks] = shop_server(shop_env(hooks, sink_url, **db))
+                pids[hooks] = stack.enter_context(shop).pid
             if args.worker_only:
-                workers += [start_worker(args.hooks, sink_url, db) for _ in range(args.workers)]
+                env = shop_env(args.hooks, sink_url, **db)
+                for _ in range(args.workers):
+                    workers.append(stack.enter_context(signalhooks_worker(env, cwd=HERE)))
                 worker_pids = [worker.pid for worker in workers]
                 others["workers"] = lambda: sum(cpu_seconds(pid) for pid in worker_pids)
-            others["sink"] = lambda pid=processes[0].pid: cpu_seconds(pid)
-            runs = asyncio.run(measure(ports, pids, args, others))
-            received = sink_count(sink_port)
-        finally:
-            # Workers first, while the sink still answers: SIGTERM lets them finish the
-            # deliveries in hand and print their counts.
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                try:
-                    out, _ = worker.communicate(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    out, _ = worker.communicate()
-                worker_reports.append(out.decode().strip())
-            for process in reversed(processes):
-                stop(process)
+            others["sink"] = lambda: cpu_seconds(sink.pid)
+            runs = asyncio.run(measure(bases, pids, args, others))
+            received = sink_count(sink)
 
     baseline, hooked, run = runs[0], runs[args.hooks], runs["run"]
     expected = hooked["stats"]["accepted"]
@@ -464,8 +349,11 @@ def main() -> int:
         "deliveries_received": received,
         "run": run,
     }
-    if args.worker_only:  # each worker's last line: claimed=... delivered=... dead=...
-        result["workers"] = [report.splitlines()[-1] if report else "" for report in worker_reports]
+    if args.worker_only:  # each worker's last report: claimed=... delivered=... dead=...
+        reports = [
+            [line for line in w.output().splitlines() if "claimed=" in line] for w in workers
+        ]
+        result["workers"] = [lines[-1] if lines else "" for lines in reports]
     print(
         f"{hooked['requests']} orders per shop at {args.rate:.0f}/s (open loop) in "
         f"{args.blocks} alternating blocks, after {args.warmup} warm-up orders each"

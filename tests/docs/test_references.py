@@ -68,7 +68,7 @@ def test_readthedocs_builds_with_only_the_docs_extra():
     assert "configuration: docs/conf.py" in config and "fail_on_warning: true" in config
 
 
-#: A repository path in prose or code: ``signalhooks/accept/route.py``, ``tests/servers.py``.
+#: A repository path in prose or code: ``signalhooks/accept/route.py``, ``tests/fleet.py``.
 PATH = re.compile(r"(?<![\w./-])(?:signalhooks|tests|benchmarks|examples|scripts|docs)/[\w./-]*\w")
 #: What runs write (ignored by git): named in the docs, absent from a fresh clone.
 GENERATED = ("benchmarks/results/smoke", "docs/_build")

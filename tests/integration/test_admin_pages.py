@@ -24,7 +24,8 @@ from signalhooks.models import DeliveryAttempt, Endpoint, OutboxDelivery
 from signalhooks.outbox.admin import local_time
 from tests.admin_support import admin_site_fixture, csrf_token, staff_fixture  # noqa: F401
 from tests.endpoint_support import endpoint, endpoint_settings, path_of  # noqa: F401
-from tests.outbox_support import retire_durable_hooks, wait_until  # noqa: F401
+from tests.outbox_support import retire_durable_hooks  # noqa: F401
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = pytest.mark.usefixtures("endpoint_settings", "retire_durable_hooks", "admin_site")

@@ -33,7 +33,8 @@ from signalhooks.targets.base import Delivery
 from signalhooks.transports.pool import Clients
 from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
 from tests.helpers import outcomes, unique_path
-from tests.outbox_support import retire_durable_hooks, wait_until  # noqa: F401
+from tests.outbox_support import retire_durable_hooks  # noqa: F401
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [

@@ -23,11 +23,10 @@ from tests.helpers import unique_path
 from tests.outbox_support import (
     make_rows,
     retire_durable_hooks,  # noqa: F401
-    start_worker,
-    stop_worker,
     subprocess_env,
-    wait_until,
 )
+from tests.support.waiting import wait_until
+from tests.support.workers import signalhooks_worker
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -47,14 +46,14 @@ def test_the_worker_process_records_every_attempt(http):
     url = http.url(path)
     [event_id] = make_rows(HTTPSignalHook(url, durable=True), 1, "pg")
     env = subprocess_env("pg", [url], {"DURABLE_RETRY_SCHEDULE": [0, 0.2]})
-    worker = start_worker(env, "--poll", "0.05")
+    worker = signalhooks_worker(env, "--poll", "0.05")
     try:
         http.wait_for(2, path)
         ended = time.monotonic()
         wait_until(lambda: attempts.count() == 2, READABLE_WITHIN, "both attempts")
         assert time.monotonic() - ended < READABLE_WITHIN
     finally:
-        output = stop_worker(worker)
+        output = worker.stop()
     assert worker.returncode == 0, output
     [row] = rows.all()
     assert (row.status, row.attempts) == ("delivered", 2)

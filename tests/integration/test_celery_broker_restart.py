@@ -6,8 +6,8 @@ be enqueued (the failure is logged, the commit goes on); the node comes back, th
 workers reconnect, and ``signalhooks_worker --sweep`` enqueues every row whose task was
 never sent or was lost with the broker. Every committed delivery arrives, and every
 worker still stops when asked (with ``--pool threads``, Celery's prefetch reduction
-after a reconnection wedges workers: ``tests.celery_app`` turns it off, as the docs
-say). Delivery is at least once: duplicates are counted and printed.
+after a reconnection wedges workers: ``tests.support.outbox_project.celery`` turns it
+off, as the docs say). Delivery is at least once: duplicates are counted and printed.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from tests.fleet import (
     rabbitmq_server,
     start_sweeper,
     start_task_worker,
-    stop,
 )
-from tests.outbox_support import fast_sink, retire_durable_hooks, wait_until  # noqa: F401
+from tests.outbox_support import retire_durable_hooks  # noqa: F401
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -48,7 +49,7 @@ rows = OutboxDelivery.objects.using("pg")
 @pytest.fixture
 def rabbitmq() -> Iterator[RabbitMQServer]:
     """A node of our own, and this process's Celery app (the enqueuer) pointed at it."""
-    from tests.celery_app import app, use_broker
+    from tests.support.outbox_project.celery import app, use_broker
 
     shared = app.conf.broker_url
     with rabbitmq_server() as server:
@@ -70,10 +71,10 @@ def test_nothing_is_lost_when_rabbitmq_restarts_mid_run(how, rabbitmq, connect, 
         "TASKS_QUEUE": queue,
         "DURABLE_LEASE": lease,
     }
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
-        env = fleet_env("celery", [sink.url], {"DURABLE_LEASE": lease})
-        env["SIGNALHOOKS_TEST_CELERY_BROKER"] = rabbitmq.url
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
+        env = fleet_env("celery", [sink.url()], {"DURABLE_LEASE": lease})
+        env["SIGNALHOOKS_OUTBOX_CELERY_BROKER"] = rabbitmq.url
         workers = [start_task_worker("celery", env) for _ in range(2)]
         sweeper = start_sweeper(env)
         try:
@@ -94,7 +95,7 @@ def test_nothing_is_lost_when_rabbitmq_restarts_mid_run(how, rabbitmq, connect, 
             elapsed = time.monotonic() - started
             wait_until(lambda: not rows.exclude(status="delivered").exists(), 60, "rows settled")
         finally:
-            outputs = [stop(p) for p in [*workers, sweeper]]
+            outputs = [p.stop() for p in [*workers, sweeper]]
         failed_enqueues = [r for r in caplog.records if "enqueueing" in r.getMessage()]
         assert failed_enqueues, "the broker was down: enqueueing should have failed"
         # Each worker stopped on SIGTERM: none wedged by the reconnection (docs/tasks.md).

@@ -24,7 +24,7 @@ from signalhooks.snapshot.events import custom_event
 from tests.contract_support import errors, event_type, restore_capture, specimen  # noqa: F401
 from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
 from tests.outbox_support import retire_durable_hooks  # noqa: F401
-from tests.servers import ReceivedRequest
+from tests.support.received import ReceivedRequest
 from tests.testapp.models import Bundle, Pizza, Specimen
 
 pytestmark = [

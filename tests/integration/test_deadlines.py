@@ -1,7 +1,7 @@
 """``timeout`` is a total deadline per attempt on every transport (issue 12, point 1).
 
-A real server on loopback answers with a valid response one byte every 0.2 s, so the
-whole answer would take ~20 s; every transport must give up at the deadline.
+The recording server answers with a valid response one byte every 0.2 s, so the whole
+answer would take ~20 s; every transport must give up at the deadline.
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ from django.dispatch import Signal
 from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from tests.helpers import fresh_engine, outcomes
 from tests.httpx_support import CLIENT_PACKAGES, PATH_NAMES, client_class, use_path
-from tests.servers import TrickleServer
 
 TIMEOUT = 0.5
 #: Generous: the point is "about the deadline", against ~20 s without one.
 BOUND = TIMEOUT + 2.5
 
 
-@pytest.fixture(scope="module")
-def trickle():
-    with TrickleServer(interval=0.2) as server:
-        yield server
+@pytest.fixture
+def trickle(http):
+    """The recording server, trickling its answers (a body that makes ~100 bytes)."""
+    for path in ("/trickle", "/"):
+        http.behave(path, trickle=0.2, body=b"x" * 20)
+    return http
 
 
 def _deliver_once(hook, connect) -> tuple[object, float]:
@@ -56,7 +57,7 @@ def test_http_attempt_ends_at_the_deadline_when_the_answer_trickles(
         use_path(monkeypatch, transport.removeprefix("setting:"))
         setting = "httpx"
     with fresh_engine(HTTP_TRANSPORT=setting):
-        hook = HTTPSignalHook(request_url=trickle.url(), **options)
+        hook = HTTPSignalHook(request_url=trickle.url("/trickle"), **options)
         result, elapsed = _deliver_once(hook, connect)
     assert not result.ok
     assert result.error == f"timed out after {TIMEOUT:g}s"

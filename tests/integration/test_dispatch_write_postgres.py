@@ -17,7 +17,8 @@ from signalhooks.hooks import EndpointsHook, HTTPSignalHook
 from signalhooks.outbox.models import OutboxDelivery
 from tests.endpoint_support import endpoint, endpoint_settings  # noqa: F401
 from tests.integration.test_endpoints_postgres import endpoints_on_pg  # noqa: F401
-from tests.outbox_support import fast_sink, retire_durable_hooks  # noqa: F401
+from tests.outbox_support import retire_durable_hooks  # noqa: F401
+from tests.support.recording import RecordingServer
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -37,9 +38,9 @@ MODES = {
 @pytest.mark.parametrize("mode", list(MODES))
 def test_ten_durable_hooks_one_insert_at_most_one_notify(connect, settings, http, mode, atomic):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, **MODES[mode]}
-    with fast_sink() as sink:
+    with RecordingServer() as sink:
         for n in range(9):
-            connect(post_save, HTTPSignalHook(f"{sink.url}/{n}", durable=True), Pizza)
+            connect(post_save, HTTPSignalHook(f"{sink.url()}/{n}", durable=True), Pizza)
         connect(post_save, EndpointsHook(), Pizza)
         for n in range(3):
             endpoint(http, f"dispatch{n}", event_types=["testapp.Pizza:*"])

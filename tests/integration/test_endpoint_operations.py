@@ -18,7 +18,8 @@ from signalhooks.endpoints.admin import EndpointAdmin
 from signalhooks.hooks import EndpointsHook
 from signalhooks.models import Endpoint, OutboxDelivery
 from tests.endpoint_support import endpoint, endpoint_settings, path_of, verify  # noqa: F401
-from tests.outbox_support import retire_durable_hooks, wait_until  # noqa: F401
+from tests.outbox_support import retire_durable_hooks  # noqa: F401
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [

@@ -23,11 +23,10 @@ from tests.helpers import unique_path
 from tests.integration.test_endpoints_postgres import endpoints_on_pg  # noqa: F401
 from tests.outbox_support import (
     retire_durable_hooks,  # noqa: F401
-    start_worker,
-    stop_worker,
     subprocess_env,
-    wait_until,
 )
+from tests.support.waiting import wait_until
+from tests.support.workers import signalhooks_worker
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -51,12 +50,12 @@ def test_a_worker_gives_up_after_the_endpoints_max_attempts(http, connect, setti
     for ep in (capped, whole):
         http.behave(path_of(ep), statuses=[503])
     env = {**subprocess_env("pg", [], shared), "SIGNALHOOKS_OUTBOX_ENDPOINTS": "1"}
-    worker = start_worker(env)
+    worker = signalhooks_worker(env)
     try:
         Pizza.objects.using("pg").create(name="refused everywhere")
         wait_until(lambda: set(rows.values_list("status", flat=True)) == {"dead"}, 30, "dead")
     finally:
-        output = stop_worker(worker)
+        output = worker.stop()
     dead = {row.endpoint_id: row for row in rows.all()}
     assert dead[capped.pk].attempts == 2, output
     assert dead[capped.pk].last_error == "HTTP 503 (gave up after 2 attempts)"

@@ -25,7 +25,8 @@ from tests.endpoint_support import (  # noqa: F401
     path_of,
     verify,
 )
-from tests.outbox_support import ROOT, retire_durable_hooks, subprocess_env  # noqa: F401
+from tests.outbox_support import retire_durable_hooks, subprocess_env  # noqa: F401
+from tests.support.processes import ROOT
 from tests.testapp.models import Pizza
 
 pytestmark = [

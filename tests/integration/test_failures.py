@@ -11,7 +11,7 @@ import signalhooks
 from signalhooks import DeliveryResult
 from signalhooks.hooks import HTTPSignalHook
 from tests.helpers import outcomes, unique_path
-from tests.servers import unused_tcp_port
+from tests.support.ports import free_port
 from tests.testapp.models import Pizza
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 def test_refused_connection_is_retried_then_reported(http, connect, caplog):
     caplog.set_level(logging.INFO, logger="signalhooks")
     fast = unique_path("fast")
-    refused = HTTPSignalHook(request_url=f"http://127.0.0.1:{unused_tcp_port()}/x", max_attempts=2)
+    refused = HTTPSignalHook(request_url=f"http://127.0.0.1:{free_port()}/x", max_attempts=2)
     ok = HTTPSignalHook(request_url=http.url(fast))
     connect(post_save, refused, Pizza)
     connect(post_save, ok, Pizza)
@@ -106,9 +106,7 @@ def test_send_robust_with_hooks_connected_returns_without_errors(http, connect):
     hooks = [
         connect(post_save, HTTPSignalHook(request_url=http.url(paths[0])), Pizza),
         connect(post_save, HTTPSignalHook(request_url=http.url(paths[1]), max_attempts=1), Pizza),
-        connect(
-            post_save, HTTPSignalHook(request_url=f"http://127.0.0.1:{unused_tcp_port()}/"), Pizza
-        ),
+        connect(post_save, HTTPSignalHook(request_url=f"http://127.0.0.1:{free_port()}/"), Pizza),
     ]
     pizza = Pizza.objects.create(name="robust")
     responses = post_save.send_robust(sender=Pizza, instance=pizza, created=False)

@@ -20,7 +20,7 @@ import signalhooks
 from signalhooks.hooks import HTTPSignalHook
 from tests.helpers import fresh_engine, outcomes, unique_path
 from tests.httpx_support import CLIENT_PACKAGES, PATH_NAMES, client_class, use_path
-from tests.servers import unused_tcp_port
+from tests.support.ports import free_port
 
 MODES = [
     "aiohttp-default",
@@ -94,7 +94,7 @@ def test_retries_5xx_and_fails_on_timeout_and_refusal(http, connect, make_hook):
     hooks = {
         "flaky": make_hook(http.url(flaky)),
         "slow": make_hook(http.url(slow), timeout=0.1, max_attempts=1),
-        "refused": make_hook(f"http://127.0.0.1:{unused_tcp_port()}/", max_attempts=1),
+        "refused": make_hook(f"http://127.0.0.1:{free_port()}/", max_attempts=1),
     }
     signal = Signal()
     for hook in hooks.values():

@@ -24,7 +24,7 @@ from signalhooks.hooks import HTTPSignalHook, SNSSignalHook
 from tests.aws import drain
 from tests.helpers import fresh_engine
 from tests.httpx_support import use_path
-from tests.servers import unused_tcp_port
+from tests.support.ports import free_port
 from tests.testapp.models import Pizza
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,7 +102,7 @@ def test_retries_are_client_spans_of_one_delivery(otel, receiver, connect):
 
 def test_a_failed_delivery_ends_its_span_in_error(otel, connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "MAX_ATTEMPTS": 2}
-    url = f"http://127.0.0.1:{unused_tcp_port()}/refused"
+    url = f"http://127.0.0.1:{free_port()}/refused"
     connect(post_save, HTTPSignalHook(url), Pizza)
     Pizza.objects.create(name="Nobody home")
     assert signalhooks.flush(10)

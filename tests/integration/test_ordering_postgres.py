@@ -20,14 +20,14 @@ from signalhooks.outbox.models import OutboxDelivery
 from signalhooks.signals import delivery_failed
 from tests.helpers import decode_instance
 from tests.outbox_support import (
-    fast_sink,
     retire_durable_hooks,  # noqa: F401
-    start_worker,
-    stop_worker,
     subprocess_env,
-    wait_until,
     worker_thread,
 )
+from tests.support.received import ReceivedRequest
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
+from tests.support.workers import signalhooks_worker
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -74,15 +74,22 @@ def _arrivals(bodies: list[bytes]) -> dict[int, list[int]]:
 
 def test_each_objects_versions_arrive_in_commit_order_through_failures(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": SCHEDULE}
-    with fast_sink() as sink:
-        sink.fail_first_every = 5  # a fifth of first attempts answer 503
-        connect(post_save, HTTPSignalHook(sink.url, durable=True, ordered=True), Pizza)
+    with RecordingServer() as sink:
+        seen: set[str] = set()
+
+        def fail_a_fifth_of_first_attempts(request: ReceivedRequest) -> int:
+            new = request.event_id not in seen
+            seen.add(request.event_id)
+            return 503 if new and len(seen) % 5 == 0 else 200
+
+        sink.behave(answer=fail_a_fifth_of_first_attempts)
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True, ordered=True), Pizza)
         env = subprocess_env(
             "pg",
-            [{"url": sink.url, "ordered": True}],
+            [{"url": sink.url(), "ordered": True}],
             {"DURABLE_LEASE": 30, "DURABLE_RETRY_SCHEDULE": SCHEDULE},
         )
-        workers = [start_worker(env, "--poll", "0.1") for _ in range(3)]
+        workers = [signalhooks_worker(env, "--poll", "0.1") for _ in range(3)]
         try:
             pks = [p.pk for p in pizzas.bulk_create(Pizza(name=f"o{n}") for n in range(OBJECTS))]
             work: queue.Queue[int] = queue.Queue()
@@ -101,10 +108,10 @@ def test_each_objects_versions_arrive_in_commit_order_through_failures(connect, 
             sink.wait(lambda s: len(s.distinct()) == total, 90, "every version of every object")
             wait_until(lambda: not rows.filter(status="pending").exists(), 30, "rows recorded")
         finally:
-            outputs = [stop_worker(w) for w in workers]
+            outputs = [w.stop() for w in workers]
         assert [w.returncode for w in workers] == [0, 0, 0], outputs
         assert set(rows.values_list("status", flat=True)) == {"delivered"}
-        arrivals = _arrivals(sink.bodies)
+        arrivals = _arrivals([r.body for r in sink.requests()])
         assert sorted(arrivals) == sorted(pks)
         for pk, versions in arrivals.items():
             # Retries repeat a version; none arrives after a later one.
@@ -126,18 +133,20 @@ def test_a_dead_head_releases_the_next_and_is_reported(connect, settings):
 
     delivery_failed.connect(record, weak=False)
     try:
-        with fast_sink() as sink:
-            connect(post_save, HTTPSignalHook(sink.url, durable=True, ordered=True), Pizza)
+        with RecordingServer() as sink:
+            connect(post_save, HTTPSignalHook(sink.url(), durable=True, ordered=True), Pizza)
             pizza = pizzas.create(name="head")
             _bump(pizza.pk)
             first, second = rows.order_by("id")
-            sink.fail_ids = {first.event_id}  # the head fails both its attempts
+            # The head fails both its attempts.
+            sink.behave(answer=lambda request: 503 if request.event_id == first.event_id else 200)
             with worker_thread(using="pg", poll=0.05):
-                sink.wait(lambda s: second.event_id in s.ids, 10, "the next one")
+                sink.wait(lambda s: second.event_id in s.event_ids(), 10, "the next one")
                 wait_until(lambda: rows.get(pk=second.pk).status == "delivered", 10, "recorded")
         assert rows.get(pk=first.pk).status == "dead"
-        assert sink.ids == [first.event_id, first.event_id, second.event_id]
-        assert sink.times[2] - sink.times[0] >= 0.25  # it waited out the head's retry
+        assert sink.event_ids() == [first.event_id, first.event_id, second.event_id]
+        times = [request.received_at for request in sink.requests()]
+        assert times[2] - times[0] >= 0.25  # it waited out the head's retry
         assert failed == [first.event_id]
     finally:
         delivery_failed.disconnect(record)
@@ -150,12 +159,14 @@ def test_in_tasks_mode_the_task_that_finishes_a_head_enqueues_the_next(connect, 
         "TASKS_QUEUE": "webhooks",
         "DURABLE_LEASE": 30,
     }
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True, ordered=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True, ordered=True), Pizza)
         pizza = pizzas.create(name="v0")
         with transaction.atomic(using="pg"):  # one task for the three rows, at the commit
             for _ in range(3):
                 _bump(pizza.pk)
         sink.wait(lambda s: s.count() == 4, 10, "the four versions")
         wait_until(lambda: not rows.filter(status="pending").exists(), 10, "rows recorded")
-    assert [v for _, v in sorted(_arrivals(sink.bodies).items())] == [[0, 1, 2, 3]]
+    assert [v for _, v in sorted(_arrivals([r.body for r in sink.requests()]).items())] == [
+        [0, 1, 2, 3]
+    ]

@@ -14,10 +14,10 @@ from signalhooks import conf
 from signalhooks.hooks import HTTPSignalHook
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
-    fast_sink,
     make_rows,
     retire_durable_hooks,  # noqa: F401
 )
+from tests.support.recording import RecordingServer
 from tests.testapp.models import Pizza
 
 pytestmark = pytest.mark.usefixtures("retire_durable_hooks")
@@ -40,18 +40,18 @@ def test_settings_are_validated():
 def test_sqlite_one_worker_delivers_what_the_process_could_not(connect, settings):
     """SQLite has no row locks: one worker, but the whole path works."""
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": [0, 0]}
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.create(name="sqlite")
         assert signalhooks.flush(5)
         [row] = OutboxDelivery.objects.all()
         assert (row.status, row.attempts) == ("pending", 1)
-        sink.set_mode("ok")
+        sink.behave()
         call_command("signalhooks_worker", "--once")
         row.refresh_from_db()
         assert (row.status, row.attempts, row.last_status) == ("delivered", 2, 200)
-        assert sink.ids == [row.event_id, row.event_id]
+        assert sink.event_ids() == [row.event_id, row.event_id]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -95,11 +95,11 @@ def test_async_receiver_of_a_durable_hook_returns_the_first_attempt():
     from django.dispatch import Signal
 
     order_paid = Signal()
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True, event="order.paid")
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True, event="order.paid")
         order_paid.connect(hook.async_receiver, weak=False)
         [(_, result)] = asyncio.run(order_paid.asend(sender=None, order_id=7))
         row = OutboxDelivery.objects.get()
         assert (result.ok, result.event_id, result.status) == (True, row.event_id, 200)
         assert (row.status, row.event_name) == ("delivered", "order.paid")
-        assert sink.ids == [row.event_id]
+        assert sink.event_ids() == [row.event_id]

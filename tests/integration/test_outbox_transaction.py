@@ -17,12 +17,12 @@ import signalhooks
 from signalhooks.hooks import HTTPSignalHook
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
-    ROOT,
-    fast_sink,
     retire_durable_hooks,  # noqa: F401
     subprocess_env,
-    wait_until,
 )
+from tests.support.processes import ROOT
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -50,8 +50,8 @@ def _count_from_another_connection() -> int:
 
 
 def test_row_is_written_in_the_transaction_and_rollback_removes_it(connect):
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with pytest.raises(RuntimeError), transaction.atomic(using="pg"):
             Pizza.objects.using("pg").create(name="rolled back")
             # Same transaction: visible here, invisible to everybody else.
@@ -64,37 +64,35 @@ def test_row_is_written_in_the_transaction_and_rollback_removes_it(connect):
 
 
 def test_commit_delivers_in_process_and_marks_the_row(connect):
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             pizza = Pizza.objects.using("pg").create(name="committed")
         assert signalhooks.flush(5)  # waits for the outcome to be written, too
         [row] = rows.all()
         assert row.status == OutboxDelivery.DELIVERED
         assert (row.attempts, row.last_status, row.lease_until) == (1, 200, None)
-        assert sink.ids == [row.event_id]
+        assert sink.event_ids() == [row.event_id]
         assert row.event_name == "testapp.Pizza:created"
         assert str(pizza.pk) in row.payload
 
 
 def test_durable_setting_applies_to_hooks_without_durable(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE": True}
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url), Pizza)
-        connect(post_save, HTTPSignalHook(sink.url + "/opt-out", durable=False), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url()), Pizza)
+        connect(post_save, HTTPSignalHook(sink.url() + "/opt-out", durable=False), Pizza)
         Pizza.objects.using("pg").create(name="autocommit")
         assert signalhooks.flush(5)
-        assert list(rows.values_list("target", "status")) == [
-            (f"POST http://127.0.0.1:{sink.port}/outbox", "delivered")
-        ]
+        assert list(rows.values_list("target", "status")) == [(f"POST {sink.url()}", "delivered")]
         assert sink.count() == 2  # the opt-out hook delivered without a row
 
 
 def test_failed_attempt_is_left_to_the_worker_on_the_schedule(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": [0, 30, 60]}
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.using("pg").create(name="first try fails")
         assert signalhooks.flush(5)
         [row] = rows.all()
@@ -107,9 +105,9 @@ def test_failed_attempt_is_left_to_the_worker_on_the_schedule(connect, settings)
 
 def test_process_killed_after_commit_is_delivered_by_the_worker():
     """The app process dies (SIGKILL) while its in-process attempt hangs: nothing is lost."""
-    with fast_sink() as sink:
-        sink.set_mode("stall")
-        env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 1})
+    with RecordingServer() as sink:
+        sink.behave(stall=True)
+        env = subprocess_env("pg", [sink.url()], {"DURABLE_LEASE": 1})
         app = subprocess.Popen(
             [sys.executable, "-m", "tests.outbox_crash"],
             env=env,
@@ -127,15 +125,15 @@ def test_process_killed_after_commit_is_delivered_by_the_worker():
         assert (row.event_id, row.status, row.attempts) == (event_id, "pending", 0)
         assert row.locked_by.startswith("inline:")
 
-        sink.set_mode("ok")
-        HTTPSignalHook(sink.url, durable=True)  # the worker's own copy of the app's hook
+        sink.behave()
+        HTTPSignalHook(sink.url(), durable=True)  # the worker's own copy of the app's hook
         wait_until(lambda: rows.filter(next_attempt_at__lte=_now()).exists(), 5, "lease expiry")
         call_command("signalhooks_worker", "--once", "--database", "pg")
         row.refresh_from_db()
         assert (row.status, row.attempts) == ("delivered", 1)
         assert row.locked_by.startswith("worker:")
         # At-least-once: the hung attempt may also have arrived; same event id either way.
-        assert sink.ids == [event_id, event_id]
+        assert sink.event_ids() == [event_id, event_id]
 
 
 def _now():  # type: ignore[no-untyped-def]
@@ -146,9 +144,9 @@ def _now():  # type: ignore[no-untyped-def]
 
 def test_rows_of_one_save_share_the_event_and_send_no_signals(connect):
     """Two durable hooks, one on every model: one event id, no row for the outbox row."""
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url + "/a", durable=True), Pizza)
-        connect(post_save, HTTPSignalHook(sink.url + "/all-models", durable=True), None)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url() + "/a", durable=True), Pizza)
+        connect(post_save, HTTPSignalHook(sink.url() + "/all-models", durable=True), None)
         Pizza.objects.using("pg").create(name="shared")
         assert signalhooks.flush(5)
         assert rows.count() == 2  # an outbox row saved with save() would add more, forever
@@ -173,9 +171,9 @@ def test_autocommit_rows_are_one_statement_without_a_transaction_of_their_own(co
         switched.append(autocommit)
         real(autocommit, *args, **kwargs)
 
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url + "/a", durable=True), Pizza)
-        connect(post_save, HTTPSignalHook(sink.url + "/b", durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url() + "/a", durable=True), Pizza)
+        connect(post_save, HTTPSignalHook(sink.url() + "/b", durable=True), Pizza)
         connection.set_autocommit = spy  # type: ignore[method-assign]
         try:
             Pizza.objects.using("pg").create(name="autocommit")
@@ -202,11 +200,11 @@ def test_worker_outcomes_fire_the_delivery_signals():
     delivery_succeeded.connect(receiver, weak=False)
     delivery_failed.connect(receiver, weak=False)
     try:
-        with fast_sink() as sink:
-            hook = HTTPSignalHook(sink.url, durable=True)
+        with RecordingServer() as sink:
+            hook = HTTPSignalHook(sink.url(), durable=True)
             [ok_id] = make_rows(hook, 1, "pg")
             call_command("signalhooks_worker", "--once", "--database", "pg")
-            sink.set_mode("fail")
+            sink.behave(statuses=[503])
             [dead_id] = make_rows(hook, 1, "pg")
             rows.filter(event_id=dead_id).update(attempts=7)  # the last of 8 attempts
             call_command("signalhooks_worker", "--once", "--database", "pg")

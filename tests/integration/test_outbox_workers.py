@@ -13,15 +13,14 @@ from django.db.models.signals import post_save
 from signalhooks.hooks import HTTPSignalHook
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
-    fast_sink,
     make_rows,
     retire_durable_hooks,  # noqa: F401
-    start_worker,
-    stop_worker,
     subprocess_env,
-    wait_until,
     worker_thread,
 )
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
+from tests.support.workers import signalhooks_worker, worker_id
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -38,15 +37,15 @@ def _statuses() -> Counter[str]:
 
 
 def test_two_workers_share_rows_without_double_work():
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
-        env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 30})
-        workers = [start_worker(env, "--poll", "0.1") for _ in range(2)]
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
+        env = subprocess_env("pg", [sink.url()], {"DURABLE_LEASE": 30})
+        workers = [signalhooks_worker(env, "--poll", "0.1") for _ in range(2)]
         try:
             ids = make_rows(hook, 2000, "pg")  # both are polling: both get a share
             sink.wait(lambda s: len(s.distinct()) == 2000, 30, "2,000 deliveries")
         finally:
-            outputs = [stop_worker(w) for w in workers]
+            outputs = [w.stop() for w in workers]
         assert [w.returncode for w in workers] == [0, 0], outputs
         assert sink.distinct() == set(ids)
         assert sink.count() == 2000, f"duplicates: {sink.duplicates().most_common(3)}"
@@ -59,11 +58,11 @@ def test_two_workers_share_rows_without_double_work():
 def test_four_workers_drain_20000_and_survive_kill_9():
     """Every delivery arrives; the only duplicates are rows the killed worker held."""
     total = 20_000
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
-        env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 3})
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
+        env = subprocess_env("pg", [sink.url()], {"DURABLE_LEASE": 3})
         args = ["--concurrency", str(CONCURRENCY), "--batch", str(BATCH), "--poll", "0.1"]
-        workers = [start_worker(env, *args) for _ in range(4)]
+        workers = [signalhooks_worker(env, *args) for _ in range(4)]
         try:
             ids = make_rows(hook, total, "pg")
             started = time.monotonic()
@@ -75,7 +74,7 @@ def test_four_workers_drain_20000_and_survive_kill_9():
             # and are sent again: the duplicates. Only then is every row delivered.
             wait_until(lambda: _statuses() == {"delivered": total}, 30, "all rows delivered")
         finally:
-            outputs = [stop_worker(w) for w in workers[1:]]
+            outputs = [w.stop() for w in workers[1:]]
         assert workers[0].returncode == -signal.SIGKILL
         assert [w.returncode for w in workers[1:]] == [0, 0, 0], outputs
         assert sink.distinct() == set(ids)
@@ -84,7 +83,7 @@ def test_four_workers_drain_20000_and_survive_kill_9():
         # after their lease ran out.
         assert sum(n - 1 for n in duplicates.values()) <= orphaned, duplicates
         bodies: dict[str, set[bytes]] = {}
-        for event_id, body in zip(sink.ids, sink.bodies, strict=True):
+        for event_id, body in zip(sink.event_ids(), [r.body for r in sink.requests()], strict=True):
             bodies.setdefault(event_id, set()).add(body)
         assert all(len(bodies[event_id]) == 1 for event_id in duplicates)  # same event
         extra = sum(n - 1 for n in duplicates.values())
@@ -100,7 +99,7 @@ def _kill_holding_rows(worker, sink) -> int:  # type: ignore[no-untyped-def]
     """
     for _ in range(50):
         worker.send_signal(signal.SIGSTOP)
-        held = rows.filter(locked_by=worker.args, lease_until__isnull=False).count()
+        held = rows.filter(locked_by=worker_id(worker), lease_until__isnull=False).count()
         if held:
             worker.send_signal(signal.SIGKILL)
             worker.wait(10)
@@ -111,27 +110,29 @@ def _kill_holding_rows(worker, sink) -> int:  # type: ignore[no-untyped-def]
     raise AssertionError("the worker never held rows")
 
 
+def _answered(sink: RecordingServer) -> int:
+    return sum(r.responded_at is not None for r in sink.requests())
+
+
 def test_sigterm_finishes_the_deliveries_in_flight_then_exits():
-    with fast_sink() as sink:
-        sink.delay = 2.0
-        hook = HTTPSignalHook(sink.url, durable=True)
-        env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 30})
-        worker = start_worker(env, "--poll", "0.05")
+    with RecordingServer() as sink:
+        sink.behave(delay=2.0)
+        hook = HTTPSignalHook(sink.url(), durable=True)
+        env = subprocess_env("pg", [sink.url()], {"DURABLE_LEASE": 30})
+        worker = signalhooks_worker(env, "--poll", "0.05")
         try:
             ids = make_rows(hook, 10, "pg")
             sink.wait(lambda s: s.count() == 10, 10, "all 10 sent")
             worker.send_signal(signal.SIGTERM)
-            in_flight = 10 - sink.answered_late
+            in_flight = 10 - _answered(sink)
             # Wait, don't signal again: a second SIGTERM means "stop now".
-            out, err = worker.communicate(timeout=20)
-            output = out + err
+            worker.wait(20)
         finally:
-            if worker.poll() is None:  # only when the test failed before the wait
-                stop_worker(worker)
+            output = worker.stop()  # only signals it when the test failed before the wait
         assert worker.returncode == 0, output
         assert in_flight > 0  # the stop came while answers were outstanding...
-        assert sink.answered_late == 10  # ...and it waited for every one before exiting
-        assert sorted(sink.ids) == sorted(ids)
+        assert _answered(sink) == 10  # ...and it waited for every one before exiting
+        assert sorted(sink.event_ids()) == sorted(ids)
         assert _statuses() == {"delivered": 10}
         assert "claimed=10 delivered=10" in output
 
@@ -139,9 +140,9 @@ def test_sigterm_finishes_the_deliveries_in_flight_then_exits():
 def test_target_down_for_a_while_then_everything_arrives(connect, settings):
     schedule = [0, 0.2, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": schedule}
-    with fast_sink() as sink:
-        sink.set_mode("down")  # connection refused
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        sink.down()  # connection refused
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         for i in range(50):
             Pizza.objects.using("pg").create(name=f"outage {i}")
         with worker_thread(using="pg", poll=0.05):
@@ -149,7 +150,7 @@ def test_target_down_for_a_while_then_everything_arrives(connect, settings):
                 lambda: not rows.filter(attempts__lt=3).exists(), 10, "3 failed attempts each"
             )
             assert sink.count() == 0
-            sink.set_mode("ok")
+            sink.up()
             sink.wait(lambda s: len(s.distinct()) == 50, 10, "all 50 after recovery")
             wait_until(lambda: _statuses() == {"delivered": 50}, 10, "rows delivered")
         assert sink.count() == 50
@@ -161,18 +162,18 @@ def test_last_attempt_makes_the_row_dead_with_its_error_and_requeue_revives_it(s
     from django.core.management import call_command
 
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": [0, 0.05, 0.05]}
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        hook = HTTPSignalHook(sink.url(), durable=True)
         [event_id] = make_rows(hook, 1, "pg")
         with worker_thread(using="pg", poll=0.02):
             wait_until(lambda: _statuses() == {"dead": 1}, 10, "the row to die")
         [row] = rows.all()
         assert (row.attempts, row.last_status) == (3, 503)
         assert row.last_error == "HTTP 503 (gave up after 3 attempts)"
-        assert sink.ids == [event_id] * 3
+        assert sink.event_ids() == [event_id] * 3
 
-        sink.set_mode("ok")
+        sink.behave()
         call_command("signalhooks_requeue", "--target", f":{sink.port}/", "--database", "pg")
         row.refresh_from_db()
         assert (row.status, row.attempts) == ("pending", 0)
@@ -187,9 +188,9 @@ def test_last_attempt_makes_the_row_dead_with_its_error_and_requeue_revives_it(s
 
 def test_retry_after_is_honoured_as_a_lower_bound(settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_RETRY_SCHEDULE": [0, 0.01, 0.01]}
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 1, "pg")
         from signalhooks.outbox import store
         from signalhooks.outcome.results import Attempt
@@ -206,8 +207,8 @@ def test_retry_after_is_honoured_as_a_lower_bound(settings):
 def test_bad_rows_are_buried_with_a_reason_and_the_worker_goes_on():
     from django.core.management import call_command
 
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
         good, garbled, orphan = make_rows(hook, 3, "pg")
         rows.filter(event_id=garbled).update(payload="{not json")
         rows.filter(event_id=orphan).update(hook_key="myapp.hooks.Gone:0123", target="POST gone")
@@ -223,7 +224,7 @@ def test_bad_rows_are_buried_with_a_reason_and_the_worker_goes_on():
         assert "'myapp.hooks.Gone:0123' for 'POST gone' no longer exists" in (
             by_id[orphan].last_error
         )
-        assert sink.ids == [good]
+        assert sink.event_ids() == [good]
 
 
 def test_a_row_written_in_format_1_is_delivered_by_todays_worker(http):

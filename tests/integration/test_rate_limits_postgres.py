@@ -15,13 +15,12 @@ from signalhooks.outbox.models import OutboxDelivery
 from tests.endpoint_support import endpoint_settings  # noqa: F401
 from tests.integration.test_endpoints_postgres import endpoints_on_pg  # noqa: F401
 from tests.outbox_support import (
-    fast_sink,
     retire_durable_hooks,  # noqa: F401
-    start_worker,
-    stop_worker,
     subprocess_env,
-    wait_until,
 )
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
+from tests.support.workers import signalhooks_worker
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -43,16 +42,16 @@ def test_three_workers_send_at_most_the_limit_and_other_endpoints_are_not_held_u
     connect, settings
 ):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
-    with fast_sink() as limited, fast_sink() as other:
-        Endpoint.objects.create(url=limited.url, event_types=["testapp.*"], rate_limit=RATE)
-        Endpoint.objects.create(url=other.url, event_types=["testapp.*"])
+    with RecordingServer() as limited, RecordingServer() as other:
+        Endpoint.objects.create(url=limited.url(), event_types=["testapp.*"], rate_limit=RATE)
+        Endpoint.objects.create(url=other.url(), event_types=["testapp.*"])
         connect(post_save, EndpointsHook(), Pizza)
         env = subprocess_env(
             "pg",
             [{"endpoints": True}],
             {"DURABLE_LEASE": 30, "ENDPOINT_BLOCK_PRIVATE_ADDRESSES": False},
         )
-        workers = [start_worker(env, "--poll", "0.2") for _ in range(3)]
+        workers = [signalhooks_worker(env, "--poll", "0.2") for _ in range(3)]
         try:
             saved = []
             for n in range(EVENTS):
@@ -63,17 +62,19 @@ def test_three_workers_send_at_most_the_limit_and_other_endpoints_are_not_held_u
             limited.wait(lambda s: len(s.distinct()) == EVENTS, 60, "the limited endpoint's 100")
             wait_until(lambda: not rows.filter(status="pending").exists(), 20, "rows recorded")
         finally:
-            outputs = [stop_worker(w) for w in workers]
+            outputs = [w.stop() for w in workers]
         assert [w.returncode for w in workers] == [0, 0, 0], outputs
         assert limited.count() == EVENTS and other.count() == EVENTS
-        busiest = _busiest_second(limited.times)
+        limited_times = [r.received_at for r in limited.requests()]
+        other_times = [r.received_at for r in other.requests()]
+        busiest = _busiest_second(limited_times)
         # At most RATE per second plus the burst (a tenth of a second's worth: 1); one
         # more for the spread between a grant and the request reaching the receiver.
         assert busiest <= RATE + burst(RATE) + 1, busiest
-        spread = max(limited.times) - min(limited.times)
+        spread = max(limited_times) - min(limited_times)
         assert spread >= (EVENTS - burst(RATE)) / RATE - 0.5, spread
         # The other endpoint got everything while the limited one was still draining.
         assert other_done - saved[-1] < 5.0
-        assert max(other.times) < max(limited.times) - 5.0
+        assert max(other_times) < max(limited_times) - 5.0
         deferred = sum(int(out.split("deferred=")[1].split()[0]) for out in outputs)
         assert deferred > 0, outputs  # the workers did hold rows back (and let go of them)

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.servers import RecordingServer, unused_tcp_port
+from tests.support.ports import free_port
+from tests.support.recording import RecordingServer
 
 
 def test_records_any_method_path_query_headers_and_body(http: RecordingServer) -> None:
@@ -120,4 +121,69 @@ def test_stopped_server_and_unused_port_refuse_connections() -> None:
     with pytest.raises(httpx.ConnectError):
         httpx.get(url)
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://127.0.0.1:{unused_tcp_port()}/hook")
+        httpx.get(f"http://127.0.0.1:{free_port()}/hook")
+
+
+def test_a_stalled_path_never_answers_and_counts_in_flight_until_the_client_goes(
+    http: RecordingServer,
+) -> None:
+    http.behave("/stalled", stall=True)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(http.url("/stalled"), timeout=0.3)
+    [stalled] = http.requests("/stalled")
+    assert stalled.responded_at is None
+    assert http.peak_in_flight("/stalled") == 1
+    # The client closed its connection: the request is no longer in flight.
+    http.wait(lambda server: server.in_flight("/stalled") == 0, 5, "the request to go")
+
+
+def test_down_refuses_connections_and_up_listens_on_the_same_port_again() -> None:
+    with RecordingServer() as server:
+        url = server.url("/x")
+        server.down()
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url)
+        server.up()
+        assert httpx.get(url).status_code == 200
+        assert [r.path for r in server.requests()] == ["/x"]
+
+
+def test_an_answer_function_picks_each_status(http: RecordingServer) -> None:
+    http.behave("/picky", answer=lambda request: 418 if request.query.get("tea") else 200)
+    with httpx.Client() as client:
+        codes = [client.get(http.url(f"/picky{q}")).status_code for q in ("?tea=1", "", "?tea=2")]
+    assert codes == [418, 200, 418]
+
+
+def test_a_chunked_body_is_recorded_whole(http: RecordingServer) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"EventId":"evt_1",'
+        yield b'"more": "x"}'
+
+    assert httpx.post(http.url("/chunked"), content=chunks()).status_code == 200
+    [received] = http.requests("/chunked")
+    assert received.headers["transfer-encoding"] == "chunked"
+    assert received.json() == {"EventId": "evt_1", "more": "x"}
+    assert received.event_id == "evt_1"
+
+
+def test_event_ids_distinct_and_duplicates(http: RecordingServer) -> None:
+    with httpx.Client() as client:
+        for event_id in ("a", "b", "a", "a"):
+            client.post(http.url(), content=b'{"EventId":"%s"}' % event_id.encode())
+        client.post(http.url(), content=b"not json")
+    assert http.event_ids() == ["a", "b", "a", "a", ""]
+    assert http.distinct() == {"a", "b", ""}
+    assert http.duplicates() == {"a": 3}
+    assert http.count() == 5
+
+
+def test_a_trickled_answer_comes_one_byte_at_a_time(http: RecordingServer) -> None:
+    http.behave("/trickle", trickle=0.01, body=b"slow")
+    started = time.monotonic()
+    response = httpx.get(http.url("/trickle"))
+    elapsed = time.monotonic() - started
+    assert (response.status_code, response.content) == (200, b"slow")
+    assert elapsed >= 0.01 * len(b"HTTP/1.1 200 OK\r\n")  # the status line alone
+    [received] = http.requests("/trickle")
+    assert received.responded_at is not None

@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 import signalhooks
 from signalhooks.hooks import HTTPSignalHook
 from tests.helpers import outcomes, unique_path
-from tests.servers import ReceivedRequest
+from tests.support.received import ReceivedRequest
 from tests.testapp.models import Pizza
 
 

@@ -23,12 +23,12 @@ from signalhooks.outbox import task
 from signalhooks.outbox.enqueue import tasks_api
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
-    fast_sink,
     make_rows,
     retire_durable_hooks,  # noqa: F401
-    wait_until,
     worker_thread,
 )
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -94,8 +94,8 @@ def _statuses() -> Counter[str]:
 
 def test_the_rows_of_one_transaction_go_out_as_one_task_at_commit(connect, tasks_mode, enqueued):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             for i in range(3):
                 Pizza.objects.using("pg").create(name=f"tasks {i}")
@@ -112,8 +112,8 @@ def test_the_rows_of_one_transaction_go_out_as_one_task_at_commit(connect, tasks
 
 def test_a_rolled_back_transaction_enqueues_nothing(connect, tasks_mode, enqueued):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             Pizza.objects.using("pg").create(name="kept")
             with pytest.raises(RuntimeError), transaction.atomic(using="pg"):
@@ -138,16 +138,16 @@ def test_a_rolled_back_transaction_enqueues_nothing(connect, tasks_mode, enqueue
 
 def test_autocommit_enqueues_each_row_at_once(connect, tasks_mode, enqueued):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.using("pg").create(name="autocommit")
         assert len(enqueued) == 1 and sink.count() == 1
 
 
 def test_a_task_run_twice_or_late_sends_once(tasks_mode):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 2, "pg")
         first, second = rows.order_by("pk").values_list("pk", flat=True)
         deliver = task.deliver_rows
@@ -166,9 +166,9 @@ def test_a_failed_attempt_is_enqueued_again_for_its_next_time(tasks_mode, settin
     from django_tasks_db.models import DBTaskResult
 
     tasks_mode("db", DURABLE_RETRY_SCHEDULE=[0, 5, 10])
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 1, "pg")
         row = rows.get()
         result = task.deliver_rows("pg", [[row.pk, 0]])
@@ -188,9 +188,9 @@ def test_a_failed_attempt_is_enqueued_again_for_its_next_time(tasks_mode, settin
 
 def test_without_deferral_a_failed_attempt_is_left_to_the_schedule(tasks_mode, enqueued):
     tasks_mode("immediate", DURABLE_RETRY_SCHEDULE=[0, 5, 10])
-    with fast_sink() as sink:
-        sink.set_mode("fail")
-        make_rows(HTTPSignalHook(sink.url, durable=True), 1, "pg")
+    with RecordingServer() as sink:
+        sink.behave(statuses=[503])
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 1, "pg")
         row = rows.get()
         task.deliver_rows("pg", [[row.pk, 0]])
         row.refresh_from_db()
@@ -200,8 +200,8 @@ def test_without_deferral_a_failed_attempt_is_left_to_the_schedule(tasks_mode, e
 
 def test_the_db_backend_runs_the_task_in_its_worker(connect, tasks_mode):
     tasks_mode("db")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         with transaction.atomic(using="pg"):
             Pizza.objects.using("pg").create(name="db worker")
         assert sink.count() == 0
@@ -223,8 +223,8 @@ def test_the_sweep_enqueues_overdue_rows_and_gives_each_another_lease(tasks_mode
     from signalhooks.outbox.sweep import Sweeper
 
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        hook = HTTPSignalHook(sink.url, durable=True)
+    with RecordingServer() as sink:
+        hook = HTTPSignalHook(sink.url(), durable=True)
         make_rows(hook, 3, "pg")  # due now: as if their tasks were lost
         make_rows(hook, 1, "pg", due_in=60)  # not overdue yet
         rows.filter(pk=rows.order_by("pk")[0].pk).update(
@@ -242,8 +242,8 @@ def test_the_sweep_pushes_rows_it_could_not_enqueue_a_lease_further(tasks_mode, 
 
     tasks_mode("immediate")
     settings.TASKS = {}  # the backend is gone: enqueueing fails, is logged, and waits
-    with fast_sink() as sink:
-        make_rows(HTTPSignalHook(sink.url, durable=True), 2, "pg")
+    with RecordingServer() as sink:
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 2, "pg")
         before = timezone.now()
         assert Sweeper(using="pg").sweep_once() == 2
         assert Sweeper(using="pg").sweep_once() == 0  # not overdue again yet
@@ -254,8 +254,8 @@ def test_the_sweep_pushes_rows_it_could_not_enqueue_a_lease_further(tasks_mode, 
 
 def test_worker_only_mode_leaves_rows_to_the_worker_which_wakes_on_notify(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         # A poll interval far longer than the test: only a NOTIFY can wake it in time.
         with worker_thread(using="pg", poll=60) as worker:
             wait_until(lambda: worker.stats["claimed"] == 0 and _listening(), 10, "LISTEN")
@@ -278,8 +278,8 @@ def _listening() -> bool:
 
 def test_worker_only_mode_rows_are_not_sent_in_process(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.using("pg").create(name="left to the workers")
         row = rows.get()
         assert (row.status, row.lease_until, row.locked_by) == ("pending", None, "")
@@ -293,9 +293,9 @@ def test_async_receiver_in_tasks_mode_stores_and_enqueues(tasks_mode, enqueued):
     from django.dispatch import Signal
 
     tasks_mode("immediate")
-    with fast_sink() as sink:
+    with RecordingServer() as sink:
         signal = Signal()
-        hook = HTTPSignalHook(sink.url, durable=True, event="custom")
+        hook = HTTPSignalHook(sink.url(), durable=True, event="custom")
         signal.connect(hook.async_receiver, weak=False)
         [(_, result)] = async_to_sync(signal.asend)(sender=None, order=1)
         assert not result.ok and "stored in the outbox" in result.error
@@ -305,8 +305,8 @@ def test_async_receiver_in_tasks_mode_stores_and_enqueues(tasks_mode, enqueued):
 
 def test_rows_are_enqueued_under_a_stable_task_path(connect, tasks_mode, enqueued_paths):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         Pizza.objects.using("pg").create(name="stable path")
         assert sink.count() == 1
     [path] = enqueued_paths
@@ -316,8 +316,8 @@ def test_rows_are_enqueued_under_a_stable_task_path(connect, tasks_mode, enqueue
 @pytest.mark.parametrize("path", STABLE + EARLIER)
 def test_each_task_path_runs_its_rows(tasks_mode, path):
     tasks_mode("immediate")
-    with fast_sink() as sink:
-        make_rows(HTTPSignalHook(sink.url, durable=True), 2, "pg")
+    with RecordingServer() as sink:
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 2, "pg")
         items = [[pk, 0] for pk in rows.values_list("pk", flat=True)]
         found = import_string(path)  # as a worker finds the task of a message
         assert found.module_path == path  # Celery registers a task under this name
@@ -331,8 +331,8 @@ def test_the_db_worker_runs_a_message_queued_under_either_path(tasks_mode, path)
     from django_tasks_db.models import DBTaskResult
 
     tasks_mode("db")
-    with fast_sink() as sink:
-        make_rows(HTTPSignalHook(sink.url, durable=True), 1, "pg")
+    with RecordingServer() as sink:
+        make_rows(HTTPSignalHook(sink.url(), durable=True), 1, "pg")
         [pk] = rows.values_list("pk", flat=True)
         import_string(path).using(backend="db", queue_name="webhooks").enqueue("pg", [[pk, 0]])
         assert DBTaskResult.objects.get().task_path == path  # what the queue holds
@@ -350,7 +350,7 @@ def test_the_db_worker_runs_a_message_queued_under_either_path(tasks_mode, path)
 def test_celery_knows_the_tasks_of_both_paths_by_name(tasks_mode):
     """A Celery worker looks a message's task up by the name it was registered under,
     its path: the paths of earlier releases need tasks of their own."""
-    from tests.celery_app import app
+    from tests.support.outbox_project.celery import app
 
     tasks_mode("celery", TASKS_QUEUE="signalhooks-tests")
     assert set(STABLE + EARLIER) <= set(app.tasks)

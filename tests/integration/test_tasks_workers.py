@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -31,13 +30,13 @@ from tests.fleet import (
     redis_server,
     start_sweeper,
     start_task_worker,
-    stop,
 )
 from tests.outbox_support import (
-    fast_sink,
     retire_durable_hooks,  # noqa: F401
-    wait_until,
 )
+from tests.support.processes import Process
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -76,10 +75,10 @@ def tasks_mode(settings, redis):
 def test_the_backends_worker_delivers_what_was_committed(backend, tasks_mode, connect):
     lease = 5.0
     tasks_mode(backend, DURABLE_LEASE=lease)
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
         worker = start_task_worker(
-            backend, fleet_env(backend, [sink.url], {"DURABLE_LEASE": lease})
+            backend, fleet_env(backend, [sink.url()], {"DURABLE_LEASE": lease})
         )
         try:
             commit_pizzas(30, 3, rollback_every=4)
@@ -90,7 +89,7 @@ def test_the_backends_worker_delivers_what_was_committed(backend, tasks_mode, co
             # thread can take seconds to get there (a wait on a condition, not a sleep).
             wait_until(lambda: not rows.exclude(status="delivered").exists(), 30, "rows settled")
         finally:
-            output = stop(worker)
+            output = worker.stop()
         assert sink.distinct() == committed, output
         assert sink.count() == 30, sink.duplicates()
 
@@ -103,12 +102,12 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
 ):
     total, lease = int(os.environ.get("SIGNALHOOKS_FLEET_TOTAL", "5000")), 3.0
     tasks_mode(backend, DURABLE_LEASE=lease)
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
-        env = fleet_env(backend, [sink.url], {"DURABLE_LEASE": lease})
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
+        env = fleet_env(backend, [sink.url()], {"DURABLE_LEASE": lease})
         workers = [start_task_worker(backend, env) for _ in range(2)]
         sweeper = start_sweeper(env)
-        retired: list[subprocess.Popen[str]] = []
+        retired: list[Process] = []
         restarts = 0
 
         last = [0.0]
@@ -142,7 +141,7 @@ def test_5000_deliveries_survive_a_killed_worker_and_a_restarted_broker(
             elapsed = time.monotonic() - started
             wait_until(lambda: not rows.exclude(status="delivered").exists(), 30, "rows settled")
         finally:
-            outputs = {id(w): stop(w) for w in [*workers, *retired, sweeper]}
+            outputs = {id(w): w.stop() for w in [*workers, *retired, sweeper]}
             if os.environ.get("SIGNALHOOKS_FLEET_DEBUG"):
                 for w in retired:
                     print(f"--- retired worker, exit {w.returncode}:\n{outputs[id(w)][-1500:]}")

@@ -8,9 +8,6 @@ has no other way), and exactly ``ceil(rows / batch)`` of them claim for it.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -19,12 +16,12 @@ from django.db.models.signals import post_save
 from signalhooks.hooks import HTTPSignalHook
 from signalhooks.outbox.models import OutboxDelivery
 from tests.outbox_support import (
-    ROOT,
-    fast_sink,
     retire_durable_hooks,  # noqa: F401
     subprocess_env,
-    wait_until,
 )
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until
+from tests.support.workers import signalhooks_worker
 from tests.testapp.models import Pizza
 
 pytestmark = [
@@ -36,26 +33,17 @@ rows = OutboxDelivery.objects.using("pg")
 WORKERS, BATCH = 3, 5
 
 
-def test_a_small_commit_wakes_one_workers_claim_not_all(connect, settings, tmp_path: Path):
+def test_a_small_commit_wakes_one_workers_claim_not_all(connect, settings):
     settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
-    with fast_sink() as sink:
-        connect(post_save, HTTPSignalHook(sink.url, durable=True), Pizza)
-        env = subprocess_env("pg", [sink.url], {"DURABLE_LEASE": 30})
+    with RecordingServer() as sink:
+        connect(post_save, HTTPSignalHook(sink.url(), durable=True), Pizza)
+        env = subprocess_env("pg", [sink.url()], {"DURABLE_LEASE": 30})
         env["SIGNALHOOKS_OUTBOX_LOG_LEVEL"] = "INFO"
-        logs = [tmp_path / f"worker{n}.log" for n in range(WORKERS)]
-        command = [sys.executable, "-m", "django", "signalhooks_worker"]
-        command += ["--poll", "600", "--batch", str(BATCH)]
-        workers = []
-        for log in logs:
-            with log.open("w") as out:
-                workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out))
+        args = ["--poll", "600", "--batch", str(BATCH)]
+        workers = [signalhooks_worker(env, *args) for _ in range(WORKERS)]
         try:
-            for log in logs:  # each knows the three of them
-                wait_until(
-                    lambda log=log: f"{WORKERS} workers listen" in log.read_text(),
-                    20,
-                    f"{log.name} to see {WORKERS} workers",
-                )
+            for worker in workers:  # each knows the three of them
+                worker.wait_for_output(f"{WORKERS} workers listen", timeout=20)
             for i in range(12):  # one row each
                 Pizza.objects.using("pg").create(name=f"small {i}")
                 sink.wait(lambda s, n=i + 1: s.count() == n, 10, f"delivery {i + 1}")
@@ -65,11 +53,7 @@ def test_a_small_commit_wakes_one_workers_claim_not_all(connect, settings, tmp_p
             sink.wait(lambda s: s.count() == 22, 10, "the ten rows")
             wait_until(lambda: not rows.filter(status="pending").exists(), 10, "rows recorded")
         finally:
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.wait(20)
-        outputs = [log.read_text() for log in logs]
+            outputs = [worker.stop() for worker in workers]
         counts = [
             tuple(int(n) for n in re.search(r"notified=(\d+) woken=(\d+)", out).groups())  # type: ignore[union-attr]
             for out in outputs

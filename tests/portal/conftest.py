@@ -1,7 +1,7 @@
 """Fixtures of the portal tests: a project with sessions, a login page and two customers.
 
 ``portal_settings`` gives the test settings what a project that mounts the portal has
-(:func:`tests.project_support.project_settings`, a login page), with the portal under
+(:func:`tests.support.project.project_settings`, a login page), with the portal under
 ``/webhooks/``.
 """
 
@@ -18,7 +18,7 @@ from signalhooks.endpoints.health import writer
 from signalhooks.endpoints.index import endpoint_index
 from tests.outbox_support import retire_durable_hooks  # noqa: F401  (a fixture)
 from tests.portal.support import make_user
-from tests.project_support import project_settings
+from tests.support.project import project_settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 

@@ -25,9 +25,9 @@ from signalhooks.models import DeliveryAttempt, Endpoint, OutboxDelivery
 from tests.browser import wait_until
 from tests.endpoint_support import verify
 from tests.helpers import unique_path
-from tests.outbox_support import wait_until as wait_for
 from tests.portal.support import PORTAL, attempt_of, delivery_of, endpoint_of
-from tests.servers import RecordingServer
+from tests.support.recording import RecordingServer
+from tests.support.waiting import wait_until as wait_for
 from tests.testapp.models import Pizza
 
 pytestmark = pytest.mark.browser

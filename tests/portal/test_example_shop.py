@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import struct
 import subprocess
 import sys
@@ -25,50 +24,25 @@ from selenium.webdriver.common.by import By
 from tests.browser import wait_until
 from tests.endpoint_support import verify
 from tests.helpers import unique_path
-from tests.outbox_support import wait_until as wait_for
+from tests.support.workers import SHOP, shop_env, shop_server
 
 pytestmark = pytest.mark.browser
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "asgi_shop"
 SCREENSHOT = SHOP / "portal.png"
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[str]:
     """The shop under uvicorn, migrated, with a customer: its base URL."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "shop.settings",
-        "SHOP_DB": str(tmp_path / "shop.sqlite3"),
-        "SHOP_HOOKS": "0",
-        "SHOP_LOCAL_ENDPOINTS": "1",
-        "PYTHONPATH": str(SHOP.parent.parent),
-    }
+    env = shop_env(0, "", SHOP_DB=str(tmp_path / "shop.sqlite3"), SHOP_LOCAL_ENDPOINTS="1")
 
     def manage(*args: str) -> None:
         subprocess.run([sys.executable, "manage.py", *args], cwd=SHOP, env=env, check=True)
 
     manage("migrate", "-v0")
     manage("add_customer", "alice", "--password", "pizza-lover-42")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "uvicorn", "shop.asgi:application", "--port", str(port)]
-    command += ["--lifespan", "off", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=SHOP, env=env)
-    try:
-        wait_for(lambda: _listening(port), 20, "the shop")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(20)
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
+    server, url = shop_server(env)
+    with server:
+        yield url
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -91,9 +91,9 @@ def test_the_durable_phase_says_postgresql_is_unreachable(tmp_path):
     import subprocess
     import sys
 
-    from tests.servers import unused_tcp_port
+    from tests.support.ports import free_port
 
-    port = str(unused_tcp_port())
+    port = str(free_port())
     env = {**os.environ, "BENCH_OUTBOX_PORT": port, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "benchmarks.phase_endpoints", "--mode", "durable"]
     done = subprocess.run(

@@ -20,7 +20,8 @@ from signalhooks.outcome.report import counters
 from signalhooks.outcome.results import Attempt
 from signalhooks.snapshot.events import custom_event
 from signalhooks.targets.base import Delivery
-from tests.outbox_support import retire_durable_hooks, wait_until  # noqa: F401
+from tests.outbox_support import retire_durable_hooks  # noqa: F401
+from tests.support.waiting import wait_until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

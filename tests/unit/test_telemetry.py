@@ -14,7 +14,7 @@ import pytest
 from django.test import override_settings
 
 from signalhooks.telemetry import state, tracing
-from tests.outbox_support import ROOT
+from tests.support.processes import ROOT
 
 
 def run_python(code: str) -> str:

@@ -1,13 +1,14 @@
-"""Local sinks the benchmarks deliver to: a bare HTTP/1.1 sink and an SNS query-API sink.
+"""The benchmarks' sink: the one HTTP sink in a process of its own, counting requests.
 
-Why hand-written on ``asyncio.Protocol``: a framework server (aiohttp.web, uvicorn) spends
-more CPU per request than the clients under test, and then the sink, not the client, sets
-the ceiling that every ratio is measured against. Parsing is deliberately minimal: find
-the end of the head, read Content-Length, answer. Control paths (``GET /__count``,
+It answers ``200 {}`` at once, after ``--delay``, or never (``blackhole``), and as
+``sns`` speaks SNS's query API (``Publish``, ``PublishBatch``). It remembers counts only,
+so that it never sets the ceiling a benchmark measures. Control paths (``GET /__count``,
 ``/__stats``, ``/__reset``) are answered on the same port and are not counted.
 
-Run as a process: ``python -m benchmarks.sinks http --port 0 --delay 0.05`` prints the
-port (or ports, with ``--listeners``) on stdout and serves until killed.
+    python -m tests.support.sink_process http --port 0 --delay 0.05
+
+prints the port (or ports, with ``--listeners``) on stdout and serves until killed;
+:class:`SinkProcess` starts one and knows its URL.
 """
 
 from __future__ import annotations
@@ -19,27 +20,24 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from urllib.parse import unquote_plus
 
-OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+from tests.support.http_sink import HOST, OK, Connection, Sink, response
+from tests.support.processes import Process
+
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
 ACTION_RE = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
 BATCH_ID_RE = re.compile(rb"PublishBatchRequestEntries\.member\.\d+\.Id=([^&]*)")
 
 
-def http_response(body: bytes, status: str = "200 OK", ctype: bytes = b"text/plain") -> bytes:
-    """Build a complete keep-alive response; used for control paths and SNS replies."""
-    head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n".encode()
-    return head + b"Content-Type: " + ctype + b"\r\n\r\n" + body
-
-
-class Sink:
+class CountingSink(Sink):
     """State shared by all connections (and listeners) of one sink process."""
 
     def __init__(self, delay: float = 0.0, stall: bool = False) -> None:
+        super().__init__()
         self.delay = delay
         self.stall = stall
-        self.loop = asyncio.get_running_loop()
         self.reset()
 
     def reset(self) -> None:
@@ -71,24 +69,31 @@ class Sink:
 
     def control(self, path: bytes) -> bytes:
         if path == b"/__count":
-            return http_response(str(self.count).encode())
+            return response(200, str(self.count).encode(), content_type="text/plain")
         body = json.dumps(self.snapshot()).encode()
         if path == b"/__reset":
             self.reset()
-        return http_response(body, ctype=b"application/json")
+        return response(200, body, content_type="application/json")
 
-    def handle(self, proto: SinkProtocol, path: bytes, body: bytes) -> None:
-        """Answer one plain HTTP request: 200 now, after ``delay``, or never (stall)."""
+    def handle(self, connection: Connection, head: bytes, body: bytes) -> None:
+        path = head.split(b" ", 2)[1]
+        if path.startswith(b"/__"):
+            connection.transport.write(self.control(path))
+        else:
+            self.answer(connection, body)
+
+    def answer(self, connection: Connection, body: bytes) -> None:
+        """A plain HTTP request: 200 now, after ``delay``, or never (stall)."""
         self.hit()
         if self.stall:
             return
         if self.delay:
-            self.loop.call_later(self.delay, proto.reply, OK)
+            connection.answer_later(self.delay, OK)
         else:
-            proto.transport.write(OK)
+            connection.transport.write(OK)
 
 
-class SnsSink(Sink):
+class SnsSink(CountingSink):
     """Answers AWS query-protocol ``Publish`` / ``PublishBatch`` with botocore-valid XML.
 
     Every ``fail_every``-th batch entry is reported in ``Failed`` with SenderFault=false,
@@ -105,7 +110,7 @@ class SnsSink(Sink):
         self.seq += 1
         return f"{self.seq:08x}-5e5e-4a4a-8b8b-{self.seq:012x}"
 
-    def handle(self, proto: SinkProtocol, path: bytes, body: bytes) -> None:
+    def answer(self, connection: Connection, body: bytes) -> None:
         match = ACTION_RE.search(body)
         action = match.group(1) if match else b""
         if action == b"Publish":
@@ -119,7 +124,7 @@ class SnsSink(Sink):
                 f"<Code>InvalidAction</Code><Message>unsupported {action!r}</Message></Error>"
                 f"<RequestId>{self._mid()}</RequestId></ErrorResponse>"
             )
-            proto.transport.write(http_response(err.encode(), "400 Bad Request", b"text/xml"))
+            connection.transport.write(response(400, err.encode(), content_type="text/xml"))
             return
         name = action.decode()
         xml = (
@@ -127,7 +132,7 @@ class SnsSink(Sink):
             f"<ResponseMetadata><RequestId>{self._mid()}</RequestId></ResponseMetadata>"
             f"</{name}Response>"
         )
-        proto.transport.write(http_response(xml.encode(), ctype=b"text/xml"))
+        connection.transport.write(response(200, xml.encode(), content_type="text/xml"))
 
     def _batch(self, raw_ids: list[bytes]) -> str:
         ok: list[str] = []
@@ -152,69 +157,16 @@ class SnsSink(Sink):
         )
 
 
-class SinkProtocol(asyncio.Protocol):
-    """HTTP/1.1 keep-alive framing only: head up to CRLFCRLF, then Content-Length bytes."""
-
-    def __init__(self, sink: Sink) -> None:
-        self.sink = sink
-        self.buf = bytearray()
-        self.transport: asyncio.Transport
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def reply(self, data: bytes) -> None:
-        if not self.transport.is_closing():
-            self.transport.write(data)
-
-    def data_received(self, data: bytes) -> None:
-        buf = self.buf
-        buf += data
-        while True:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(buf[:end]).lower()
-            start = end + 4
-            pos = head.find(b"content-length:")
-            if pos >= 0:
-                eol = head.find(b"\r\n", pos)
-                stop = start + int(head[pos + 15 : eol if eol >= 0 else None])
-            elif b"transfer-encoding: chunked" in head:
-                term = buf.find(b"\r\n0\r\n\r\n", end + 2)
-                if term < 0:
-                    return
-                stop = term + 7
-            else:
-                stop = start
-            if len(buf) < stop:
-                return
-            body = bytes(buf[start:stop])
-            del buf[:stop]
-            first = head[: head.find(b"\r\n")].split(b" ")
-            path = first[1] if len(first) > 1 else b"/"
-            if path.startswith(b"/__"):
-                self.transport.write(self.sink.control(path))
-            else:
-                self.sink.handle(self, path, body)
-            if b"connection: close" in head and not self.sink.delay:
-                self.transport.close()
-                return
-
-
-async def serve(kind: str, host: str, port: int, listeners: int, args: argparse.Namespace) -> None:
-    if kind == "sns":
+async def serve(args: argparse.Namespace) -> None:
+    if args.kind == "sns":
         fail_every = round(1 / args.fail_fraction) if args.fail_fraction > 0 else 0
         sink: Sink = SnsSink(fail_every)
     else:
-        sink = Sink(delay=args.delay, stall=kind == "blackhole" or args.delay < 0)
+        sink = CountingSink(delay=args.delay, stall=args.kind == "blackhole" or args.delay < 0)
     loop = asyncio.get_running_loop()
     servers = [
-        await loop.create_server(
-            lambda: SinkProtocol(sink), host, port if i == 0 else 0, backlog=4096
-        )
-        for i in range(listeners)
+        await loop.create_server(sink.connection, args.host, port, backlog=4096)
+        for port in [args.port] + [0] * (args.listeners - 1)
     ]
     ports = [str(s.sockets[0].getsockname()[1]) for s in servers]
     sys.stdout.write(" ".join(ports) + "\n")
@@ -224,19 +176,44 @@ async def serve(kind: str, host: str, port: int, listeners: int, args: argparse.
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.sinks",
+        prog="python -m tests.support.sink_process",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("kind", choices=["http", "blackhole", "sns"])
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default=HOST)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--listeners", type=int, default=1, help="extra ports sharing counts")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds; <0 never answers")
     parser.add_argument("--fail-fraction", type=float, default=0.0, help="SNS batch entries")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.kind, args.host, args.port, args.listeners, args))
+        asyncio.run(serve(args))
+
+
+class SinkProcess(Process):
+    """``python -m tests.support.sink_process KIND ARGS``, returned once it listens.
+
+    ``prefix`` goes before the interpreter (``taskset -c 0`` pins it to a core);
+    ``url`` is ``http://127.0.0.1:PORT`` of its first listener.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        *args: str,
+        prefix: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        command = [*prefix, sys.executable, "-m", "tests.support.sink_process", kind, *args]
+        super().__init__(command, env=env)
+        try:
+            self.ports = [int(p) for p in self.wait_for_output("", timeout).split()]
+        except AssertionError:
+            self.stop()
+            raise
+        self.url = f"http://{HOST}:{self.ports[0]}"
 
 
 if __name__ == "__main__":

@@ -1,27 +1,25 @@
-"""Settings of the outbox tests' subprocesses (workers, a crashing app process).
+"""Settings of the worker processes (and of a benchmark process that writes their rows).
 
-The database comes from the test process (``SIGNALHOOKS_OUTBOX_DB``: the test database
-pytest-django created), hooks from ``tests.outbox_app``, and ``SIGNALHOOKS`` overrides
-(short leases and schedules) from ``SIGNALHOOKS_OUTBOX_SETTINGS``.
+From the environment (:func:`tests.support.workers.outbox_env` writes it):
+
+- ``SIGNALHOOKS_OUTBOX_DB``: the database, as JSON; also under the alias ``pg``, the
+  one the test process writes the rows on (tasks name the alias of their rows);
+- ``SIGNALHOOKS_OUTBOX_HOOKS``, ``SIGNALHOOKS_OUTBOX_ENDPOINTS``: the hooks (:mod:`.apps`);
+- ``SIGNALHOOKS_OUTBOX_SETTINGS``: ``SIGNALHOOKS`` (short leases and schedules);
+- ``SIGNALHOOKS_OUTBOX_TASKS``: Django Tasks mode, ``{"apps", "TASKS", "RQ_QUEUES"}``;
+- ``SIGNALHOOKS_OUTBOX_LOG_LEVEL``: of the ``signalhooks`` logger, on stderr.
 """
 
 import json
 import os
 
+from tests.support import project
+
 SECRET_KEY = "signalhooks-tests"
 USE_TZ = True
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "signalhooks",
-    "tests.testapp",
-    "tests.outbox_app",
-]
+INSTALLED_APPS = [*project.APPS, "tests.support.outbox_project"]
 DATABASES = {"default": json.loads(os.environ["SIGNALHOOKS_OUTBOX_DB"])}
-# Tasks name the alias the rows were written on; the test process calls it "pg".
 DATABASES["pg"] = dict(DATABASES["default"])
-# Django Tasks mode (tests/integration/test_tasks_workers.py): backends, their apps and
-# their own settings (RQ_QUEUES...), from SIGNALHOOKS_OUTBOX_TASKS.
 _tasks = json.loads(os.environ.get("SIGNALHOOKS_OUTBOX_TASKS", "{}"))
 INSTALLED_APPS += _tasks.get("apps", [])
 if "TASKS" in _tasks:

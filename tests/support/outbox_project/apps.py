@@ -1,10 +1,10 @@
-"""Creates the durable hooks of the outbox tests' subprocesses at startup, as a project would.
+"""Creates the durable hooks of the worker processes at startup, as a project would.
 
 One ``HTTPSignalHook(url, durable=True)`` per URL in ``SIGNALHOOKS_OUTBOX_HOOKS``,
 connected to ``post_save`` of ``Pizza``: the same configuration as the hooks the test
-process builds, hence the same hook keys. An item may be a dict instead: ``{"url": ...,
-<more HTTPSignalHook options>}``, or ``{"endpoints": true, <EndpointsHook options>}``
-for an ``EndpointsHook``. With ``SIGNALHOOKS_OUTBOX_ENDPOINTS=1``, an
+or benchmark process builds, hence the same hook keys. An item may be a dict instead:
+``{"url": ..., <more HTTPSignalHook options>}``, or ``{"endpoints": true, <EndpointsHook
+options>}`` for an ``EndpointsHook``. With ``SIGNALHOOKS_OUTBOX_ENDPOINTS=1``, an
 ``EndpointsHook()`` as well (the endpoints are on the same database).
 """
 
@@ -15,9 +15,9 @@ from django.apps import AppConfig
 from django.db.models.signals import post_save
 
 
-class OutboxAppConfig(AppConfig):
-    name = "tests.outbox_app"
-    label = "outbox_app"
+class OutboxProjectConfig(AppConfig):
+    name = "tests.support.outbox_project"
+    label = "outbox_project"
 
     def ready(self) -> None:
         from signalhooks.hooks import EndpointsHook, HTTPSignalHook

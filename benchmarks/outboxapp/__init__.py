@@ -1,1 +1,0 @@
-"""Durable hooks of the outbox benchmark (``phase_outbox``)."""
