@@ -203,12 +203,15 @@ def test_raw_delete_deletes_in_one_statement_without_signals():
 def test_register_exit_hook_runs_before_the_executors_shut_down():
     # An atexit hook would run after concurrent.futures refused new work ("cannot
     # schedule new futures after interpreter shutdown"): the flush at exit needs them.
+    # The pool's thread starts now: from Python 3.12 no thread may start at shutdown, so
+    # the engine starts its executor's thread early too, and reuses it then.
     code = (
         "import concurrent.futures.thread\n"
         "from signalhooks._internals import register_exit_hook\n"
+        "pool = concurrent.futures.ThreadPoolExecutor(1)\n"
+        "pool.submit(int).result()\n"
         "def at_exit():\n"
-        "    with concurrent.futures.ThreadPoolExecutor(1) as pool:\n"
-        "        print(pool.submit(lambda: 'ran in a thread').result())\n"
+        "    print(pool.submit(lambda: 'ran in a thread').result())\n"
         "register_exit_hook(at_exit)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
