@@ -11,14 +11,16 @@ json_populate_recordset(...) RETURNING id`` (:func:`insert_rows`), not through
 and the way Django passes many rows there (``UNNEST`` of one array per column) has
 psycopg's client-side binding quote every array in Python, character by character; a
 ``VALUES`` list would cost psycopg a parse of one placeholder per column and row.
-``json.dumps`` runs in C, and no model instance is built.
+``json.dumps`` runs in C, and no model instance is built. The rows of one dispatch
+mostly carry the same payload (the encoded event), which travels once: sending it once
+per row costs more than storing it in each.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,25 +114,51 @@ def _columns() -> tuple[str, tuple[str, ...], dict[str, Any]]:
     return str(meta.db_table), tuple(str(f.column) for f in fields), defaults
 
 
-def _insert_json(rows: Sequence[dict[str, Any]], using: str, wake: int) -> list[int]:
-    """PostgreSQL: see the module docstring; the rows come back in their order."""
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    table, columns, defaults = _columns()
+def _insert_statement(quote: Callable[[str], str], wake: bool) -> str:
+    """PostgreSQL's INSERT of :func:`_insert_json`; its parameters: the payloads, the
+    rows, then (``wake``) the notification's channel and text."""
+    table, columns, _ = _columns()
     names = ", ".join(quote(column) for column in columns)
-    sql = (
-        f"INSERT INTO {quote(table)} ({names}) SELECT {names} "
-        f"FROM json_populate_recordset(NULL::{quote(table)}, %s::json) RETURNING id"
+    picks = ", ".join(
+        f"(%s::jsonb ->> r.{quote(c)}::int)" if c == "payload" else f"r.{quote(c)}" for c in columns
     )
-    params: list[str] = []
+    sql = (
+        f"INSERT INTO {quote(table)} ({names}) SELECT {picks} "
+        f"FROM json_populate_recordset(NULL::{quote(table)}, %s::json) AS r RETURNING id"
+    )
     if wake:
         sql = f"WITH inserted AS ({sql}) SELECT id FROM inserted, ({NOTIFY}) AS woken"
-        params = list(notification(wake))
+    return sql
+
+
+#: :func:`_insert_statement` by ``wake``: every PostgreSQL connection quotes alike.
+_statements: dict[bool, str] = {}
+
+
+def _insert_json(rows: Sequence[dict[str, Any]], using: str, wake: int) -> list[int]:
+    """PostgreSQL: see the module docstring; the rows come back in their order.
+
+    Each distinct payload travels once, in a JSON array; a row's ``payload`` is its
+    index there.
+    """
+    connection = connections[using]
+    wakes = wake > 0
+    sql = _statements.get(wakes)
+    if sql is None:
+        sql = _statements[wakes] = _insert_statement(connection.ops.quote_name, wakes)
+    defaults = _columns()[2]
+    params = list(notification(wake)) if wakes else []
+    payloads: dict[str, int] = {}
     # row_fields holds strs, ints, aware datetimes and None; the column names are its keys.
     records = [
-        {**defaults, **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()}}
+        {
+            **defaults,
+            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()},
+            "payload": payloads.setdefault(r["payload"], len(payloads)),
+        }
         for r in rows
     ]
+    shared = json.dumps(list(payloads), ensure_ascii=False)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(records, ensure_ascii=False), *params])
+        cursor.execute(sql, [shared, json.dumps(records, ensure_ascii=False), *params])
         return [pk for (pk,) in cursor.fetchall()]

@@ -4,6 +4,7 @@ inside and outside ``atomic()``."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -65,6 +66,29 @@ def test_ten_durable_hooks_one_insert_at_most_one_notify(connect, settings, http
         else:
             assert notifies == []
         assert signalhooks.flush(10)
+
+
+@pytest.mark.parametrize("atomic", [False, True], ids=["autocommit", "atomic"])
+def test_rows_of_one_insert_keep_each_its_own_payload(connect, settings, atomic):
+    """The INSERT sends each distinct payload once: rows of different formats still
+    store their own, rows of the same format share theirs."""
+    settings.SIGNALHOOKS = {**settings.SIGNALHOOKS, "DURABLE_INLINE": False}
+    formats = ["event", "event", "standard", "cloudevents", "standard"]
+    for n, fmt in enumerate(formats):
+        hook = HTTPSignalHook(f"http://127.0.0.1:9/{n}", durable=True, format=fmt)
+        connect(post_save, hook, Pizza)
+    with transaction.atomic(using="pg") if atomic else _Nothing():
+        Pizza.objects.using("pg").create(name="formats")
+    stored = {
+        target.rsplit("/", 1)[1]: json.loads(payload)
+        for target, payload in rows.values_list("target", "payload")
+    }
+    assert len(stored) == 5
+    assert {doc["event"]["id"] for doc in stored.values()} == {stored["0"]["event"]["id"]}
+    for n, fmt in enumerate(formats):
+        assert stored[str(n)]["format"] == fmt
+    assert stored["0"] == stored["1"] and stored["2"] == stored["4"]
+    assert stored["0"] != stored["2"] != stored["3"]
 
 
 class _Nothing:
