@@ -208,11 +208,12 @@ ENDPOINTS_FANOUT = Gate("Endpoints fan-out to 1,000 vs raw aiohttp", ">= 0.60x",
 
 #: One write per dispatch (PostgreSQL): a save with 10 durable hooks (sent first in
 #: process) against a plain save in the same process (the endpoints phase's durable
-#: step). Smoke: 3.0x, a regression guard (one write per hook measured 12.5x).
-DURABLE_SAVE = Gate("Durable save p50, 10 hooks vs plain save", "<= 2.0x", 2.0, 3.0, False)
+#: step). Smoke: 5.0x, a regression guard (one write per hook measured 12.5x).
+DURABLE_SAVE = Gate("Durable save p50, 10 hooks vs plain save", "<= 2.0x", 2.0, 5.0, False)
 #: The example shop in worker-only mode at 5 orders/s, 20 hooks, against the shop
-#: without hooks (view p50). Smoke: 3.0x, a regression guard (measured 11.5x before).
-SHOP = Gate("Shop view p50, worker-only, 20 hooks vs none", "<= 1.5x", 1.5, 3.0, False)
+#: without hooks (view p50). Smoke: 5.0x, a regression guard (measured 11.5x before;
+#: the smoke run's 50 orders per shop move the ratio by a third between runs).
+SHOP = Gate("Shop view p50, worker-only, 20 hooks vs none", "<= 1.5x", 1.5, 5.0, False)
 
 
 def evaluate(runs: Runs, smoke: bool) -> list[BarResult]:
